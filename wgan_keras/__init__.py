@@ -1,0 +1,39 @@
+"""wgan_keras: WGAN (weight clipping) and WGAN-GP (gradient penalty) in Keras 3.
+
+Reproduces Arjovsky, Chintala & Bottou, "Wasserstein GAN" (ICML 2017) and
+Gulrajani et al., "Improved Training of Wasserstein GANs" (NeurIPS 2017), with
+the standard GAN as the baseline. Requires the TensorFlow backend.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "wgan_keras needs Keras's TensorFlow backend (KERAS_BACKEND=tensorflow); "
+        f"the active backend is {keras.backend.backend()!r}."
+    )
+
+from wgan_keras import callbacks, data, losses, metrics, nets, plots  # noqa: E402
+from wgan_keras.clipping import clip_variables  # noqa: E402
+from wgan_keras.models import GAN, OFFICIAL_WARMUP, WGAN, WGANGP, TrainingDiverged  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GAN",
+    "OFFICIAL_WARMUP",
+    "TrainingDiverged",
+    "WGAN",
+    "WGANGP",
+    "callbacks",
+    "clip_variables",
+    "data",
+    "losses",
+    "metrics",
+    "nets",
+    "plots",
+]

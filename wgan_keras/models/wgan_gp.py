@@ -1,0 +1,126 @@
+"""WGAN-GP: WGAN with a gradient penalty (Gulrajani et al. 2017, Algorithm 1)."""
+
+import warnings
+
+import tensorflow as tf
+
+import keras
+
+from wgan_keras import losses
+from wgan_keras.models.base import AdversarialModel
+
+
+@keras.saving.register_keras_serializable(package="wgan_keras")
+class WGANGP(AdversarialModel):
+    """Wasserstein GAN with gradient penalty.
+
+    Algorithm 1 of the paper, for every generator iteration and each of
+    ``n_critic`` critic updates: a fresh real minibatch ``x`` and noise ``z``,
+    ``eps ~ U[0, 1]`` per sample, ``x^ = eps x + (1 - eps) G(z)``, and the loss
+    ``L = D(G(z)) - D(x) + lambda (||grad_{x^} D(x^)||_2 - 1)^2`` (line 7);
+    then one generator update on ``-D(G(z))`` (line 11). Default optimizers:
+    Adam(1e-4, beta_1=0, beta_2=0.9) for both networks.
+
+    The penalty is ``wgan_keras.losses.gradient_penalty``'s computation,
+    with the norm over all non-batch axes (vectors and images) and a small
+    ``epsilon`` inside the square root so a zero gradient gives no NaN.
+
+    Args:
+        generator, critic: as for ``WGAN``. The paper's critic has no batch
+            normalisation (it makes the penalty invalid, Section 4); a critic
+            with BatchNormalization triggers a warning.
+        n_critic: critic updates per generator iteration (paper: 5).
+        gp_weight: lambda (paper: 10; the toy code uses 0.1).
+        target: the gradient norm the penalty pulls towards (paper: 1).
+        one_sided: penalise only norms above ``target``.
+        epsilon: inside the square root of the gradient norm.
+        seed: seeds every random draw of training (int).
+
+    Logged metrics (epoch means): ``critic_loss`` (with the penalty),
+    ``generator_loss``, ``wasserstein_estimate`` (``E D(x) - E D(G(z))``),
+    ``gradient_penalty`` (without lambda) and ``gradient_norm`` (the mean
+    ``||grad D(x^)||``).
+    """
+
+    metric_names = (
+        "critic_loss",
+        "generator_loss",
+        "wasserstein_estimate",
+        "gradient_penalty",
+        "gradient_norm",
+    )
+    validation_metric_names = ("wasserstein_estimate",)
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        n_critic=5,
+        gp_weight=10.0,
+        target=1.0,
+        one_sided=False,
+        epsilon=1e-12,
+        seed=None,
+        name="wgan_gp",
+        **kwargs,
+    ):
+        for arg, value, low in (("gp_weight", gp_weight, 0.0), ("epsilon", epsilon, 0.0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+                raise ValueError(f"{arg} must be a number >= {low}; got {value!r}.")
+        if isinstance(target, bool) or not isinstance(target, (int, float)) or not target > 0:
+            raise ValueError(f"target must be a number > 0; got {target!r}.")
+        self.gp_weight = float(gp_weight)
+        self.target = float(target)
+        self.one_sided = bool(one_sided)
+        self.epsilon = float(epsilon)
+        super().__init__(generator, critic, n_critic=n_critic, seed=seed, name=name, **kwargs)
+        if not self._fused_critic_pass:
+            warnings.warn(
+                "The critic contains BatchNormalization. WGAN-GP penalises the critic's gradient "
+                "for each input independently, which batch normalisation invalidates "
+                "(Gulrajani et al. 2017, Section 4: use no normalisation or layer normalisation, "
+                "e.g. wk.nets.dcgan_critic(normalization='layer')).",
+                stacklevel=2,
+            )
+
+    def default_optimizers(self):
+        return (
+            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+        )
+
+    def critic_objective(self, real, fake, training=True):
+        real = tf.cast(real, fake.dtype)
+        eps = self._replica_slice(
+            lambda n: keras.random.uniform((n,), seed=self.train_seed), tf.shape(real)[0]
+        )
+        x_hat = losses.interpolate(real, fake, eps)
+        real_values, fake_values = self.critic_values(real, fake, training)
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            hat_values = self.critic(x_hat, training=training)
+        gradients = tape.gradient(hat_values, x_hat)
+        penalty, norms = losses.penalty_from_gradients(
+            gradients, self.target, self.one_sided, self.epsilon
+        )
+        estimate = losses.wasserstein_estimate(real_values, fake_values)
+        loss = -estimate + self.gp_weight * penalty
+        return loss, {
+            "critic_loss": loss,
+            "wasserstein_estimate": estimate,
+            "gradient_penalty": penalty,
+            "gradient_norm": tf.reduce_mean(norms),
+        }
+
+    def generator_objective(self, fake_values):
+        return losses.wasserstein_generator_loss(fake_values)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            gp_weight=self.gp_weight,
+            target=self.target,
+            one_sided=self.one_sided,
+            epsilon=self.epsilon,
+        )
+        return config
