@@ -17,7 +17,8 @@ if keras.backend.backend() != "tensorflow":
         f"the active backend is {keras.backend.backend()!r}."
     )
 
-from wgan_keras import callbacks, data, losses, metrics, nets, plots  # noqa: E402
+from wgan_keras import backup, callbacks, data, distribute, divergences, losses, metrics, nets, paths, plots  # noqa: E402
+from wgan_keras import critics, diagnostics  # noqa: E402  (they use the models)
 from wgan_keras.clipping import clip_variables  # noqa: E402
 from wgan_keras.models import GAN, OFFICIAL_WARMUP, WGAN, WGANGP, TrainingDiverged  # noqa: E402
 
@@ -29,11 +30,17 @@ __all__ = [
     "TrainingDiverged",
     "WGAN",
     "WGANGP",
+    "backup",
     "callbacks",
     "clip_variables",
+    "critics",
     "data",
+    "diagnostics",
+    "distribute",
+    "divergences",
     "losses",
     "metrics",
     "nets",
+    "paths",
     "plots",
 ]

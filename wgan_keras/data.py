@@ -49,6 +49,7 @@ __all__ = [
     "parallel_lines_distances",
     "gaussians_1d",
     "gaussian_pdf",
+    "GAUSSIANS_1D_DEFAULTS",
     "digits",
     "load",
 ]
@@ -689,6 +690,11 @@ def load(
 
     import tensorflow_datasets as tfds
 
+    if data_dir is None:
+        # tfds reads TFDS_DATA_DIR only when it is imported; honour later sets.
+        data_dir = os.environ.get("TFDS_DATA_DIR") or None
+    else:
+        data_dir = os.fspath(data_dir)
     builder = tfds.builder(name, data_dir=data_dir)
     mocked = _tfds_is_mocked(tfds)
     if not mocked and not builder.is_prepared():

@@ -242,7 +242,8 @@ class AdversarialModel(keras.Model):
         if isinstance(validation, np.ndarray):
             kwargs["validation_data"] = self._batched(validation, batch_size or 64, shuffle=False)
         self._next_generator_iteration = None  # re-read after callbacks restore state
-        return super().fit(stream, epochs=epochs, **kwargs)
+        # The stream is already shuffled (seeded) where that applies.
+        return super().fit(stream, epochs=epochs, shuffle=False, **kwargs)
 
     def critic_stream(self, x, batch_size=None, shuffle=True):
         """Group the real batches ``n_critic`` at a time: ``(batch, n_critic, ...)``."""
@@ -306,8 +307,17 @@ class AdversarialModel(keras.Model):
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def _critic_update(self, real):
-        batch = tf.shape(real)[0]
-        fake = self.generator(self.draw_noise(batch), training=True)
+        fake = self.generator(self.draw_noise(tf.shape(real)[0]), training=True)
+        self.critic_step(real, fake)
+
+    def critic_step(self, real, fake):
+        """One critic update on given real and fake batches, with its logs tracked.
+
+        The update of Algorithm 1 (objective, optimizer, clipping for WGAN)
+        with the fake batch supplied instead of drawn from the generator:
+        ``wgan_keras.critics`` uses it to train critics against a fixed
+        distribution (WGAN-GP Figure 1, WGAN Figure 2).
+        """
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             loss, logs = self.critic_objective(real, fake)
@@ -316,6 +326,7 @@ class AdversarialModel(keras.Model):
         self.critic_optimizer.apply_gradients(zip(gradients, variables))
         self.after_critic_update()
         self._track(logs)
+        return logs
 
     def _generator_update(self, batch):
         noise = self.draw_noise(batch)
@@ -346,6 +357,7 @@ class AdversarialModel(keras.Model):
 
     def after_critic_update(self):
         """Hook run after every critic update (WGAN clips here)."""
+        return None
 
     #: True when critic_iterations varies (WGAN's warm-up schedule).
     has_critic_schedule = False

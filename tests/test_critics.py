@@ -1,0 +1,135 @@
+"""Divergences, critics trained against fixed samples, generator gradients."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import keras
+import wgan_keras as wk
+from wgan_keras import divergences as dv
+
+
+def small_critic(dim=1, hidden=64):
+    x = inputs = keras.Input((dim,))
+    for _ in range(2):
+        x = keras.layers.Dense(hidden, activation="relu")(x)
+    return keras.Model(inputs, keras.layers.Dense(1)(x), name="critic")
+
+
+# ------------------------------------------------------------ divergences
+def test_divergences_of_disjoint_supports():
+    p = np.array([0.5, 0.5, 0.0, 0.0])
+    q = np.array([0.0, 0.0, 0.25, 0.75])
+    assert dv.kl(p, q) == math.inf
+    assert dv.js(p, q) == pytest.approx(math.log(2))
+    assert dv.tv(p, q) == pytest.approx(1.0)
+    grid = np.arange(4.0)
+    # Mass 1/2 at 0 and 1 moves to 2 (1/4) and 3 (3/4): optimal cost 2.25.
+    assert dv.em_1d(grid, p, q) == pytest.approx(2.25)
+
+
+def test_divergences_against_hand_computed_values():
+    p = np.array([0.2, 0.8])
+    q = np.array([0.6, 0.4])
+    assert dv.kl(p, q) == pytest.approx(0.2 * math.log(0.2 / 0.6) + 0.8 * math.log(0.8 / 0.4))
+    m = (p + q) / 2
+    want_js = 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m))
+    assert dv.js(p, q) == pytest.approx(want_js)
+    assert dv.tv(p, q) == pytest.approx(0.4)
+
+
+def test_optimal_discriminator_value_is_minus_log4_plus_twice_js():
+    grid = np.linspace(-6, 8, 2001)
+    p = dv.discretize(lambda x: wk.data.gaussian_pdf(x, 0.0, 1.0), grid)
+    q = dv.discretize(lambda x: wk.data.gaussian_pdf(x, 1.5, 0.7), grid)
+    d_star = dv.optimal_discriminator(p, q)
+    assert np.all((d_star >= 0) & (d_star <= 1))
+    assert dv.gan_value_at_optimum(p, q) == pytest.approx(-math.log(4) + 2 * dv.js(p, q), rel=1e-9)
+    # Identical distributions: D* = 1/2 everywhere and C(G) = -log 4.
+    assert dv.gan_value_at_optimum(p, p) == pytest.approx(-math.log(4))
+    # EM between two unit-variance Gaussians is the distance of their means.
+    r = dv.discretize(lambda x: wk.data.gaussian_pdf(x, 1.5, 1.0), grid)
+    assert dv.em_1d(grid, p, r) == pytest.approx(1.5, rel=1e-3)
+
+
+# ------------------------------------------------------ critics and GANs
+def test_gradient_penalty_critic_estimates_the_wasserstein_distance():
+    rng = np.random.default_rng(0)
+    real = rng.normal(0.0, 1.0, size=(4096, 1))
+    fake = rng.normal(2.0, 1.0, size=(4096, 1))
+    exact = stats.wasserstein_distance(real[:, 0], fake[:, 0])  # about 2
+    result = wk.critics.fit_critic(
+        small_critic(),
+        real,
+        fake,
+        method="gp",
+        steps=400,
+        batch_size=256,
+        optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
+    )
+    # Kantorovich-Rubinstein gives W1 = sup over 1-Lipschitz f. The penalty is
+    # soft: for translated distributions the best critic is linear with slope k
+    # maximising W k - lambda (k - 1)^2, so k = 1 + W / (2 lambda) and the
+    # estimate E f(real) - E f(fake) = W k (2.24 for W = 2.04, lambda = 10).
+    slope = 1 + exact / (2 * 10.0)
+    assert result["wasserstein_estimate"] == pytest.approx(exact * slope, rel=0.03)
+
+
+def test_clipped_critic_is_bounded_and_ranks_distances():
+    rng = np.random.default_rng(1)
+    real = rng.normal(0.0, 1.0, size=(2048, 1))
+    near, far = rng.normal(0.5, 1.0, size=(2048, 1)), rng.normal(3.0, 1.0, size=(2048, 1))
+    estimates = []
+    for fake in (near, far):
+        critic = small_critic()
+        result = wk.critics.fit_critic(
+            critic, real, fake, method="clip", steps=200, optimizer=keras.optimizers.RMSprop(1e-3)
+        )
+        assert all(np.abs(v.numpy()).max() <= 0.01 + 1e-7 for v in critic.trainable_variables)
+        estimates.append(result["wasserstein_estimate"])
+    # Clipping estimates W up to an unknown constant, but the order is kept.
+    assert 0 < estimates[0] < estimates[1]
+
+
+def test_discriminator_on_disjoint_supports_reports_js_near_log2():
+    rng = np.random.default_rng(2)
+    real = rng.uniform(-1.0, 0.0, size=(2048, 1))
+    fake = rng.uniform(1.0, 2.0, size=(2048, 1))
+    result = wk.critics.fit_critic(
+        small_critic(), real, fake, method="gan", steps=300, optimizer=keras.optimizers.Adam(1e-2)
+    )
+    assert result["js_estimate"] == pytest.approx(math.log(2), abs=0.02)
+
+
+def test_fit_critic_rejects_bad_arguments():
+    x = np.zeros((10, 1))
+    with pytest.raises(ValueError, match="method"):
+        wk.critics.fit_critic(small_critic(), x, x, method="hinge")
+    with pytest.raises(ValueError, match="steps"):
+        wk.critics.fit_critic(small_critic(), x, x, steps=0)
+    with pytest.raises(ValueError, match="sample shape"):
+        wk.critics.fit_critic(small_critic(), x, np.zeros((10, 2)))
+
+
+def test_minimax_generator_gradient_vanishes_against_a_confident_discriminator():
+    """WGAN Section 3 / Arjovsky & Bottou Fig. 2: as D becomes optimal on
+    disjoint supports, the minimax generator gradient vanishes, -log D does not."""
+    gen_in = keras.Input((1,))
+    generator = keras.Model(gen_in, keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(3.0))(gen_in))
+    rng = np.random.default_rng(3)
+    real = rng.normal(0.0, 0.1, size=(2048, 1))
+    fake = generator.predict(rng.normal(size=(2048, 1)), verbose=0)
+    discriminator = small_critic()
+    before = {
+        o: wk.diagnostics.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
+    }
+    wk.critics.fit_critic(discriminator, real, fake, method="gan", steps=300, optimizer=keras.optimizers.Adam(1e-2))
+    after = {
+        o: wk.diagnostics.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
+    }
+    assert after["minimax"] < 0.01 * before["minimax"]
+    assert after["non_saturating"] > 10 * after["minimax"]
+    with pytest.raises(ValueError, match="objective"):
+        wk.diagnostics.generator_gradient_norm(generator, discriminator, "hinge")

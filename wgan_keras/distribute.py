@@ -1,0 +1,88 @@
+"""One ``strategy`` parameter for the library, the CLI and the notebooks.
+
+``get_strategy(name)`` with name in ``STRATEGIES``:
+
+* ``"auto"``: a TPU when one is attached (Colab: ``COLAB_TPU_ADDR``, Cloud:
+  ``TPU_NAME``), else ``multi_worker`` when ``TF_CONFIG`` names more than one
+  worker, else ``mirrored`` when there are two or more GPUs, else ``default``.
+* ``"default"``: no distribution (one device).
+* ``"mirrored"``: ``tf.distribute.MirroredStrategy`` over the local GPUs (or
+  the given ``devices``, e.g. logical CPUs in tests).
+* ``"multi_worker"``: ``MultiWorkerMirroredStrategy``, configured by the
+  ``TF_CONFIG`` environment variable. Create it at the very start of the
+  program, before any other TensorFlow operation.
+* ``"tpu"``: ``TPUStrategy`` (Colab or Cloud TPU). It cannot be tested on
+  the project's CPU machines; it is kept to the documented TensorFlow steps.
+
+Build the networks and the model and call ``compile`` inside
+``strategy.scope()``; ``fit`` then splits each global batch across replicas.
+The models scale their losses for the global batch and draw random numbers
+for the global batch, so N replicas compute what one device computes.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+def _tpu_address():
+    return os.environ.get("COLAB_TPU_ADDR") or os.environ.get("TPU_NAME")
+
+
+def _workers_in_tf_config():
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from error
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def resolve(name="auto"):
+    """The concrete strategy name ``get_strategy(name)`` would build."""
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}; got {name!r}.")
+    if name != "auto":
+        return name
+    if _tpu_address():
+        return "tpu"
+    if _workers_in_tf_config() > 1:
+        return "multi_worker"
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return "mirrored"
+    return "default"
+
+
+def get_strategy(name="auto", devices=None, tpu=None):
+    """Build a ``tf.distribute.Strategy`` by name (see the module docstring).
+
+    Args:
+        name: one of ``STRATEGIES``.
+        devices: for ``"mirrored"``, the device names to mirror over
+            (default: all local GPUs, or the CPU).
+        tpu: for ``"tpu"``, the TPU address or name (default: from the
+            environment, as on Colab).
+    """
+    name = resolve(name)
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        if _workers_in_tf_config() < 1:
+            raise ValueError(
+                "strategy='multi_worker' needs TF_CONFIG with a 'cluster' of workers and a 'task' "
+                "(see tf.distribute.MultiWorkerMirroredStrategy)."
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return _tpu_strategy(tpu)
+
+
+def _tpu_strategy(tpu):
+    """TensorFlow's documented TPU start-up sequence."""
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or _tpu_address() or "")
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
