@@ -64,6 +64,15 @@ def test_dcgan_default_geometry_matches_papers():
                for l in critic28.layers if "lrelu" in l.name)
 
 
+def test_dcgan_kernel_size_5_wgan_gp():
+    # WGAN-GP's official DCGAN nets use 5x5 kernels; "same" padding keeps the geometry.
+    gen = nets.dcgan_generator(LATENT, (28, 28, 1), filters=4, kernel_size=5)
+    critic = nets.dcgan_critic((28, 28, 1), filters=4, kernel_size=5)
+    assert gen.output_shape == (None, 28, 28, 1)
+    assert critic.get_layer("critic_conv_1").kernel.shape == (5, 5, 1, 4)
+    assert tuple(critic(gen(_latent(2))).shape) == (2, 1)
+
+
 def test_dcgan_generator_figure6_variant():
     base = nets.dcgan_generator(LATENT, (32, 32, 3), filters=8)
     fig6 = nets.dcgan_generator(
@@ -126,7 +135,7 @@ def test_critic_output_is_linear(build):
 
 @pytest.mark.parametrize(
     "normalization, layer_type",
-    [("layer", keras.layers.LayerNormalization), ("batch", keras.layers.BatchNormalization)],
+    [("layer", keras.layers.GroupNormalization), ("batch", keras.layers.BatchNormalization)],
 )
 def test_dcgan_critic_normalization(normalization, layer_type):
     critic = nets.dcgan_critic((32, 32, 3), filters=4, normalization=normalization)
@@ -139,10 +148,16 @@ def test_dcgan_critic_normalization(normalization, layer_type):
     for conv in convs[1:]:
         assert isinstance(critic.layers[critic.layers.index(conv) + 1], layer_type)
     if normalization == "layer":
+        # tflib's Layernorm: statistics per sample over (H, W, C), one scale
+        # and shift per channel.
         norm = next(l for l in critic.layers if isinstance(l, layer_type))
-        assert sorted(norm.axis) == [1, 2, 3]  # over (H, W, C), per sample
+        assert norm.groups == 1 and norm.gamma.shape == (norm.input.shape[-1],)
+        x = np.random.default_rng(0).normal(3.0, 2.0, size=(2,) + tuple(norm.input.shape[1:])).astype("float32")
+        y = keras.ops.convert_to_numpy(norm(x)).reshape(2, -1)
+        np.testing.assert_allclose(y.mean(axis=1), 0.0, atol=1e-4)
+        np.testing.assert_allclose(y.std(axis=1), 1.0, atol=1e-3)
     plain = nets.dcgan_critic((32, 32, 3), filters=4)
-    assert _count(plain, keras.layers.LayerNormalization) == 0
+    assert _count(plain, keras.layers.GroupNormalization) == 0
     assert _count(plain, keras.layers.BatchNormalization) == 0
 
 
@@ -230,6 +245,14 @@ def test_seed_gives_distinct_layers():
     assert kernels[0].shape == kernels[1].shape == kernels[2].shape
     assert not np.array_equal(kernels[0], kernels[1])
     assert not np.array_equal(kernels[1], kernels[2])
+    # A generator and a critic built with one seed draw independent streams
+    # (the toy nets' first layers have the same 2 x hidden shape).
+    gen = nets.mlp_generator(2, (2,), hidden=8, seed=0)
+    critic = nets.mlp_critic((2,), hidden=8, seed=0)
+    g_kernel = gen.get_layer("generator_dense_1").kernel.numpy()
+    c_kernel = critic.get_layer("critic_dense_1").kernel.numpy()
+    assert g_kernel.shape == c_kernel.shape
+    assert not np.allclose(g_kernel, c_kernel)
 
 
 # --------------------------------------------------------------------------
@@ -237,6 +260,7 @@ def test_seed_gives_distinct_layers():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # Keras saving
 @pytest.mark.parametrize(
     "build, inputs",
     [

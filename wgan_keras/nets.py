@@ -25,6 +25,7 @@ derived deterministically from it, so the same seed gives the same weights);
 
 import math
 import numbers
+import zlib
 
 import keras
 import numpy as np
@@ -140,18 +141,24 @@ def _check_bool(name, value):
 
 
 class _Seeds:
-    """Deterministic stream of per-layer seeds derived from one base seed."""
+    """Deterministic stream of per-layer seeds derived from one base seed.
 
-    def __init__(self, seed):
+    ``salt`` (the builder's name) makes e.g. a generator and a critic built
+    with the same ``seed`` draw independent streams.
+    """
+
+    def __init__(self, seed, salt):
         if seed is not None:
             seed = _check_int("seed", seed, minimum=0)
         self._seed = seed
+        self._salt = zlib.crc32(salt.encode())
         self._count = 0
 
     def __call__(self):
         if self._seed is None:
             return None
-        state = np.random.SeedSequence([self._seed, self._count]).generate_state(1)[0]
+        entropy = [self._seed, self._salt, self._count]
+        state = np.random.SeedSequence(entropy).generate_state(1)[0]
         self._count += 1
         return int(state % (2**31 - 1))
 
@@ -184,13 +191,18 @@ def _he_fan_avg(seeds):
 def _normalization(x, kind, seeds, name, dcgan_init=False, image=False):
     """Apply ``kind`` in {None, 'layer', 'batch'} to ``x``.
 
-    Layer norm over (H, W, C) for images (WGAN-GP), over features otherwise.
+    Layer norm over features for vectors. For images it normalises each
+    sample over (H, W, C) with one scale and shift per channel, as the
+    official WGAN-GP code's ``tflib`` ``Layernorm`` does: that is
+    ``GroupNormalization`` with a single group (``LayerNormalization`` over
+    (H, W, C) would learn a scale for every position instead).
     """
     if kind is None:
         return x
     if kind == "layer":
-        axis = [1, 2, 3] if image else -1
-        return keras.layers.LayerNormalization(axis=axis, epsilon=_NORM_EPSILON, name=name)(x)
+        if image:
+            return keras.layers.GroupNormalization(groups=1, epsilon=_NORM_EPSILON, name=name)(x)
+        return keras.layers.LayerNormalization(axis=-1, epsilon=_NORM_EPSILON, name=name)(x)
     gamma = _dcgan_gamma(seeds) if dcgan_init else "ones"
     return keras.layers.BatchNormalization(
         momentum=_BN_MOMENTUM, epsilon=_NORM_EPSILON, gamma_initializer=gamma, name=name
@@ -251,7 +263,7 @@ def mlp_generator(
     _check_activation("activation", activation)
     _check_activation("output_activation", output_activation, allow_none=True)
     batch_norm = _check_bool("batch_norm", batch_norm)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "mlp_generator")
 
     z = keras.Input((latent_dim,), name=f"{name}_latent")
     x = _dense_stack(z, hidden, depth, activation, "batch" if batch_norm else None, seeds, name)
@@ -288,7 +300,7 @@ def mlp_critic(
     depth = _check_int("depth", depth)
     _check_activation("activation", activation)
     _check_choice("normalization", normalization, NORMALIZATIONS)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "mlp_critic")
 
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = keras.layers.Flatten(name=f"{name}_flatten")(inputs)
@@ -347,7 +359,7 @@ def dcgan_generator(
     constant_filters = _check_bool("constant_filters", constant_filters)
     kernel_size = _check_int("kernel_size", kernel_size)
     _check_activation("output_activation", output_activation, allow_none=True)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "dcgan_generator")
     norm = "batch" if batch_norm else None
     start, n_up = _GEOMETRY[size]
 
@@ -406,7 +418,8 @@ def dcgan_critic(
     ``normalization`` follows every conv except the first:
 
     * ``None`` -- WGAN-GP (Gulrajani et al. 2017, Section 4: no critic batch norm);
-    * ``"layer"`` -- ``LayerNormalization`` over (H, W, C), WGAN-GP's
+    * ``"layer"`` -- layer norm over (H, W, C) with per-channel scale and
+      shift (``GroupNormalization(groups=1)``, tflib's ``Layernorm``), WGAN-GP's
       recommended drop-in replacement;
     * ``"batch"`` -- ``BatchNormalization``, WGAN's DCGAN critic (Arjovsky et
       al. 2017, Figures 5-6). Not valid with a gradient penalty.
@@ -418,7 +431,7 @@ def dcgan_critic(
     filters = _check_int("filters", filters)
     _check_choice("normalization", normalization, NORMALIZATIONS)
     kernel_size = _check_int("kernel_size", kernel_size)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "dcgan_critic")
 
     inputs = keras.Input((size, size, channels), name=f"{name}_input")
     x = inputs
@@ -521,7 +534,7 @@ def resnet_generator(
     latent_dim = _check_int("latent_dim", latent_dim)
     size, channels = _check_image_shape(image_shape)
     filters = _check_int("filters", filters)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "resnet_generator")
     start, n_up = _GEOMETRY[size]
 
     z = keras.Input((latent_dim,), name=f"{name}_latent")
@@ -553,7 +566,7 @@ def resnet_critic(
     """
     size, channels = _check_image_shape(image_shape)
     filters = _check_int("filters", filters)
-    seeds = _Seeds(seed)
+    seeds = _Seeds(seed, "resnet_critic")
 
     inputs = keras.Input((size, size, channels), name=f"{name}_input")
     x = _resblock_first(inputs, filters, seeds, f"{name}_block_1")
