@@ -33,6 +33,7 @@ def main():
     parser.add_argument("--save")
     parser.add_argument("--skip-steps", type=int, default=0)
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--jit", default="auto", choices=["auto", "true", "false"])
     args = parser.parse_args()
 
     if args.replicas > 1:
@@ -61,7 +62,7 @@ def main():
                 model = wk.WGAN(generator, critic, n_critic=N_CRITIC, critic_warmup=False, seed=args.seed)
             else:
                 model = wk.WGANGP(generator, critic, n_critic=N_CRITIC, seed=args.seed)
-            model.compile()
+            model.compile(jit_compile={"auto": "auto", "true": True, "false": False}[args.jit])
 
     data = np.random.default_rng(1234).normal(size=(BATCH * 200, 2)).astype("float32")
     stream = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True)
