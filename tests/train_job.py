@@ -36,7 +36,11 @@ def main():
     parser.add_argument("--jit", default="auto", choices=["auto", "true", "false"])
     args = parser.parse_args()
 
-    if args.replicas > 1:
+    if os.environ.get("TF_CONFIG"):
+        from wgan_keras.distribute import get_strategy
+
+        strategy = get_strategy("multi_worker")  # before any other TensorFlow op
+    elif args.replicas > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * args.replicas

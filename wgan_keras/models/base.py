@@ -43,7 +43,8 @@ class TrainingDiverged(FloatingPointError):
         names = ", ".join(f"{k}={v}" for k, v in sorted(self.losses.items()))
         super().__init__(
             f"Training diverged at generator iteration {generator_iteration}: {names} "
-            "(running means over the epoch). Training was stopped at once; weights after this "
+            "(losses are running means over the epoch; 'weights' means a network's weights became "
+            "non-finite). Training was stopped at once; weights after this "
             "step are not finite and no callback saved them. Lower the learning rate, check the "
             "data for NaN, or resume from the last checkpoint."
         )
@@ -141,6 +142,7 @@ class AdversarialModel(keras.Model):
         )
         self._next_generator_iteration = None
         self._generate_fn = None
+        self._weights_finite_fn = None
         self.built = True
 
     # ----------------------------------------------------------------- API
@@ -324,7 +326,17 @@ class AdversarialModel(keras.Model):
         if update_generator:
             self._generator_update(tf.shape(real)[0])
             self.generator_iterations.assign_add(1)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        return self._logs(self._trackers)
+
+    def _logs(self, trackers):
+        logs = {name: tracker.result() for name, tracker in trackers.items()}
+        if _multi_worker(self.distribute_strategy):
+            # Keras 3.15 reduces logs across workers with
+            # strategy.reduce("MEAN", v, axis=0), which fails on scalars; the
+            # values are metric results (already aggregated), so shape (1,)
+            # comes back as the same scalar.
+            logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     def _critic_update(self, real):
         fake = self.generator(self.draw_noise(tf.shape(real)[0]), training=True)
@@ -366,7 +378,7 @@ class AdversarialModel(keras.Model):
         _, logs = self.critic_objective(real, fake, training=False)
         logs = {k: v for k, v in logs.items() if k in self.validation_metric_names}
         self._track(logs)
-        return {k: self._trackers[k].result() for k in logs}
+        return self._logs({k: self._trackers[k] for k in logs})
 
     def critic_objective(self, real, fake, training=True):
         """``(loss, logs)`` of one critic update."""
@@ -471,10 +483,25 @@ class AdversarialModel(keras.Model):
         return self.train_function
 
     def _stop_if_diverged(self, logs):
-        values = {k: float(ops.convert_to_numpy(v)) for k, v in logs.items()}
+        values = {k: float(np.ravel(ops.convert_to_numpy(v))[0]) for k, v in logs.items()}
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        # Losses alone can miss it: in graph mode oneDNN's fused MatMul+ReLU
+        # maps NaN to 0, so NaN weights can yield finite losses for a step.
+        if not bad and not bool(self._weights_finite()):
+            bad = {"weights": float("nan")}
         if bad:
             raise TrainingDiverged(bad, self._next_generator_iteration)
+
+    @property
+    def _weights_finite(self):
+        if getattr(self, "_weights_finite_fn", None) is None:
+            variables = self.generator.trainable_variables + self.critic.trainable_variables
+
+            def all_finite():
+                return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+
+            self._weights_finite_fn = tf.function(all_finite)
+        return self._weights_finite_fn
 
     # -------------------------------------------------------------- saving
     def get_config(self):
@@ -530,6 +557,12 @@ class AdversarialModel(keras.Model):
         for i, variable in enumerate(state):
             variable.assign(store[str(i)])
         self._next_generator_iteration = None
+
+
+def _multi_worker(strategy):
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.extended._in_multi_worker_mode()
+    )
 
 
 def _is_plain(value):
