@@ -165,6 +165,57 @@ def time_baseline(case, iterations, warmup, seed=0):
     return iterations / (time.perf_counter() - start)
 
 
+def _rss_mib():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class _MemorySampler(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.samples = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.samples.append((int(self.model.generator_iterations.numpy()), _rss_mib()))
+
+
+def memory_profile(iterations=20000, every=1000, hidden=64, batch=64, seed=0):
+    """Resident memory of a long toy WGAN-GP run, sampled every ``every`` iterations.
+
+    Retracing, growing histories or leaked tensors would show as a rising
+    line. Linux only (reads /proc/self/statm).
+    """
+    import wgan_keras as wk
+
+    keras.utils.set_random_seed(seed)
+    model = wk.WGANGP(
+        wk.nets.mlp_generator(2, (2,), hidden=hidden, depth=3),
+        wk.nets.mlp_critic((2,), hidden=hidden, depth=3),
+        gp_weight=0.1,
+        seed=seed,
+    )
+    model.compile()
+    sampler = _MemorySampler()
+    started = time.perf_counter()
+    model.fit(
+        wk.data.toy_dataset("8gaussians", batch_size=batch, seed=seed),
+        epochs=iterations // every,
+        steps_per_epoch=every,
+        callbacks=[sampler],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    mib = [m for _, m in sampler.samples]
+    # Growth after the first sample (warm-up: tracing, allocator pools).
+    return {
+        "iterations": iterations,
+        "seconds": seconds,
+        "rss_mib": sampler.samples,
+        "growth_after_first_mib": mib[-1] - mib[0],
+        "max_minus_min_after_first_mib": max(mib[1:] or mib) - min(mib[1:] or mib),
+    }
+
+
 def machine_description():
     cpu = platform.processor() or platform.machine()
     try:
@@ -241,7 +292,15 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=20, help="timed generator iterations per case")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=None, help="default: outputs/benchmarks")
+    parser.add_argument("--memory", action="store_true", help="instead: a 20,000-iteration memory profile")
     args = parser.parse_args(argv)
+    if args.memory:
+        result = memory_profile()
+        out = args.out or outputs_dir("benchmarks")
+        with open(os.path.join(out, "memory.json"), "w") as handle:
+            json.dump({"machine": machine_description(), **result}, handle, indent=2)
+        print(json.dumps(result))
+        return
     if args.iterations < 2 or args.warmup < 1:
         parser.error("--iterations must be >= 2 and --warmup >= 1.")
     result = run(args.cases, args.iterations, args.warmup, args.out or outputs_dir("benchmarks"))

@@ -4,3 +4,5 @@
 # nbval's comparisons. Leave it on the terminal instead.
 c = get_config()  # noqa: F821
 c.IPKernelApp.capture_fd_output = False
+# CI kernels are throwaway: keep no history database in the repository.
+c.HistoryManager.enabled = False

@@ -1,0 +1,74 @@
+"""Every committed notebook ran top to bottom at its defaults, and passed its check."""
+
+import ast
+import glob
+import json
+import os
+
+import pytest
+
+from wgan_keras.reproduction import PASSED
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+REQUIRED = ["01_distances.ipynb", "02_wgan.ipynb", "03_wgan_gp.ipynb", "04_experiments.ipynb"]
+
+
+def load(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def code_cells(notebook):
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def text(output):
+    if "text" in output:
+        return "".join(output["text"])
+    return "".join(output.get("data", {}).get("text/plain", ""))
+
+
+def test_the_named_notebooks_exist_and_ci_runs_all_of_them():
+    names = [os.path.basename(p) for p in NOTEBOOKS]
+    assert set(REQUIRED) <= set(names)
+    with open(os.path.join(ROOT, "ci", "notebooks.json")) as handle:
+        settings = json.load(handle)
+    assert sorted(k for k in settings if k.endswith(".ipynb")) == names
+    for name in names:
+        assert settings[name]["smoke"].get("check_claims") is False
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_notebook_ran_top_to_bottom_and_passed_its_reproduction_check(path):
+    notebook = load(path)
+    cells = code_cells(notebook)
+    counts = [c.get("execution_count") for c in cells]
+    assert None not in counts, "a code cell was not executed"
+    assert counts == list(range(1, len(cells) + 1)), f"execution counts out of order: {counts}"
+    errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors[0].get("ename") if errors else None
+    last = "".join(text(o) for o in cells[-1].get("outputs", []))
+    assert PASSED in last, "the closing reproduction check did not pass (or is not the last cell)"
+    assert "colab.research.google.com" in "".join("".join(c["source"]) for c in notebook["cells"][:3])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_parameters_cell_is_papermill_compatible(path):
+    cells = code_cells(load(path))
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell must be tagged 'parameters'"
+    source = "".join(tagged[0]["source"])
+    names = []
+    for line in source.splitlines():
+        code = line.split("#", 1)[0]
+        if code.strip():
+            assert code.count("=") == 1, f"papermill needs one '=' per line: {line!r}"
+            assert "#" in line, f"every parameter is commented: {line!r}"
+    for node in ast.parse(source).body:
+        assert isinstance(node, ast.AnnAssign), "every parameter is typed (name: type = value)"
+        names.append(node.target.id)
+    assert {"seed", "check_claims"} <= set(names)
+    assert not any("NBVAL" in "".join(c["source"]) for c in tagged)
+    checked = [c for c in cells if "".join(c["source"]).startswith("# NBVAL_CHECK_OUTPUT")]
+    assert checked, "at least one cell holds deterministic numbers for nbval"
