@@ -272,7 +272,7 @@ def test_metrics_monitor_toy_preset(monkeypatch):
         return float(np.abs(samples).mean())
 
     def fake_coverage(samples, centers, std):
-        return {"modes": len(centers), "high_quality": 0.5, "unused": 1}
+        return {"modes": len(centers), "high_quality": 0.5, "reverse_kl": 0.25, "unused": 1}
 
     monkeypatch.setattr(metrics, "wasserstein1", fake_w1, raising=False)
     monkeypatch.setattr(metrics, "mode_coverage", fake_coverage, raising=False)
@@ -281,8 +281,8 @@ def test_metrics_monitor_toy_preset(monkeypatch):
     real = np.zeros((30, 2), "float32")
     monitor = callbacks.MetricsMonitor.toy(real, centers=np.zeros((8, 2)), std=0.02, n_samples=30, every_n_steps=4)
     history = fit(model, [monitor])
-    assert sorted(history.history) == ["critic_loss", "high_quality", "modes", "w1"]
-    assert history.history["modes"] == [8.0, 8.0]
+    assert sorted(history.history) == ["critic_loss", "high_quality", "modes", "reverse_kl", "w1"]
+    assert history.history["modes"] == [8.0, 8.0] and history.history["reverse_kl"] == [0.25, 0.25]
     assert len(calls) == 2 and calls[0].shape == (30, 2)
     np.testing.assert_array_equal(calls[0], calls[1])  # the same seeded sample each time
     np.testing.assert_array_equal(model.sample_seed.state.numpy(), state)

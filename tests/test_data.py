@@ -2,7 +2,6 @@
 
 import math
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -100,17 +99,6 @@ def test_toy_dataset_mixture_near_centres():
     d = np.linalg.norm(pts[:, None, :] - centres[None], axis=-1)
     assert np.all(d.min(1) < 5 * std)
     assert len(set(d.argmin(1).tolist())) == 8
-
-
-def test_toy_dataset_fast_enough():
-    it = iter(data.toy_dataset("8gaussians", 256, seed=0))
-    for _ in range(50):
-        next(it)
-    t = time.perf_counter()
-    for _ in range(1000):
-        next(it)
-    rate = 1000 / (time.perf_counter() - t)
-    assert rate > 1000, rate  # >= 2000/s when the CPU is not shared
 
 
 # ------------------------------------------------------- WGAN examples
@@ -238,10 +226,8 @@ def test_load_offline_fails_fast(tmp_path, monkeypatch):
         raise AssertionError("download_and_prepare must not be called")
 
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_download)
-    t = time.perf_counter()
     with pytest.raises(data.DatasetNotFoundError) as info:
         data.load("mnist", data_dir=str(tmp_path), download=False)
-    assert time.perf_counter() - t < 10
     assert isinstance(info.value, FileNotFoundError)
     assert isinstance(info.value, RuntimeError)
     msg = str(info.value)

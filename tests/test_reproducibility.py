@@ -49,3 +49,11 @@ def test_two_replica_mirrored_strategy_matches_one_replica(tmp_path):
         np.testing.assert_allclose(h2[key], h1[key], rtol=1e-4, atol=1e-5)
     for a, b in zip(one, two):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_batch_that_replicas_cannot_share_equally_is_refused_before_training(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
+    command = [sys.executable, JOB, str(tmp_path / "x.npz"), "--replicas", 2, "--batch", 33, "--jit", "false"]
+    result = subprocess.run(list(map(str, command)), env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "batch size 33 must be divisible by the number of replicas (2)" in result.stderr

@@ -1,7 +1,7 @@
 """A small training job run in fresh processes by the tests.
 
     python tests/train_job.py OUT.npz --model wgan_gp --steps 4 [--load FILE]
-        [--save FILE] [--skip-steps K] [--replicas 2] [--seed 0]
+        [--save FILE] [--skip-steps K] [--replicas 2] [--seed 0] [--batch 32]
 
 Trains on a fixed, deterministic stream of 2-D data and writes the history
 and every critic/generator weight to OUT.npz. ``--skip-steps K`` starts the
@@ -19,7 +19,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-BATCH = 32
 N_CRITIC = 3
 
 
@@ -34,6 +33,7 @@ def main():
     parser.add_argument("--skip-steps", type=int, default=0)
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--jit", default="auto", choices=["auto", "true", "false"])
+    parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
 
     if os.environ.get("TF_CONFIG"):
@@ -68,8 +68,8 @@ def main():
                 model = wk.WGANGP(generator, critic, n_critic=N_CRITIC, seed=args.seed)
             model.compile(jit_compile={"auto": "auto", "true": True, "false": False}[args.jit])
 
-    data = np.random.default_rng(1234).normal(size=(BATCH * 200, 2)).astype("float32")
-    stream = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True)
+    data = np.random.default_rng(1234).normal(size=(args.batch * 200, 2)).astype("float32")
+    stream = tf.data.Dataset.from_tensor_slices(data).batch(args.batch, drop_remainder=True)
     stream = stream.skip(args.skip_steps * N_CRITIC).repeat()
     history = model.fit(stream, epochs=1, steps_per_epoch=args.steps, verbose=0).history
     if args.save:

@@ -424,9 +424,11 @@ class MetricsMonitor(_StepSchedule):
         * ``"w1"``: ``wgan_keras.metrics.wasserstein1(samples, real_sample)``
           (exact; pass ``real_sample`` of the same size, 2,500 points as in
           the VEEGAN/PacGAN protocol);
-        * with ``centers``: ``"modes"`` (modes captured) and
+        * with ``centers``: ``"modes"`` (modes captured),
           ``"high_quality"`` (fraction of samples within 3 std of their
-          nearest mode) from ``wgan_keras.metrics.mode_coverage``.
+          nearest mode) and ``"reverse_kl"`` (of the mode histogram; NaN
+          when no sample is of high quality) from
+          ``wgan_keras.metrics.mode_coverage``.
 
         Args:
             real_sample: ``(m, 2)`` data points.
@@ -460,6 +462,7 @@ class MetricsMonitor(_StepSchedule):
                 coverage = metrics.mode_coverage(samples, centers, std)
                 values["modes"] = coverage["modes"]
                 values["high_quality"] = coverage["high_quality"]
+                values["reverse_kl"] = coverage["reverse_kl"]
             return values
 
         return cls(toy_metrics, **kwargs)

@@ -63,6 +63,9 @@ def gradient_norms(gradients, epsilon=1e-12):
     infinite at 0, so without it a zero gradient (a dead ReLU critic, an
     input where the critic is flat) gives a NaN penalty gradient.
     """
+    # float32 even under mixed precision: in float16 the epsilon underflows
+    # to 0 and squares of coordinates above ~256 overflow.
+    gradients = ops.cast(gradients, "float32")
     axes = list(range(1, len(gradients.shape)))
     squared = ops.sum(ops.square(gradients), axis=axes) if axes else ops.square(gradients)
     return ops.sqrt(squared + epsilon)

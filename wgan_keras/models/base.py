@@ -286,6 +286,12 @@ class AdversarialModel(keras.Model):
                 "Every real batch must have the same size: batch the dataset with "
                 "drop_remainder=True (its batch dimension is unknown)."
             )
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if spec.shape[0] % replicas:
+            raise ValueError(
+                f"The batch size {spec.shape[0]} must be divisible by the number of replicas "
+                f"({replicas}): each replica trains on an equal share of every global batch."
+            )
         group = self.n_critic
 
         def layout(batches):
@@ -375,13 +381,19 @@ class AdversarialModel(keras.Model):
         """Validation: the critic's objective on held-out real data (WGAN-GP Fig. 5b)."""
         real = _features(data)
         fake = self.generator(self.draw_noise(tf.shape(real)[0], self.eval_seed), training=False)
-        _, logs = self.critic_objective(real, fake, training=False)
+        # The validation stream: evaluating never shifts the training draws.
+        _, logs = self.critic_objective(real, fake, training=False, seed=self.eval_seed)
         logs = {k: v for k, v in logs.items() if k in self.validation_metric_names}
         self._track(logs)
         return self._logs({k: self._trackers[k] for k in logs})
 
-    def critic_objective(self, real, fake, training=True):
-        """``(loss, logs)`` of one critic update."""
+    def critic_objective(self, real, fake, training=True, seed=None):
+        """``(loss, logs)`` of one critic update.
+
+        ``seed``: the ``SeedGenerator`` of any random draw the objective
+        makes (WGAN-GP's interpolation weights); ``None`` is the training
+        stream.
+        """
         raise NotImplementedError
 
     def generator_objective(self, fake_values):
@@ -414,7 +426,7 @@ class AdversarialModel(keras.Model):
 
     def draw_noise(self, batch, seed=None):
         return self._replica_slice(
-            lambda n: keras.random.normal((n, self.latent_dim), seed=seed or self.train_seed),
+            lambda n: keras.random.normal((n, self.latent_dim), seed=self.train_seed if seed is None else seed),
             batch,
         )
 

@@ -47,7 +47,11 @@ class GAN(AdversarialModel):
         if loss not in losses.GENERATOR_LOSSES:
             raise ValueError(f"loss must be one of {losses.GENERATOR_LOSSES}; got {loss!r}.")
         self.generator_loss_name = loss
-        kwargs.pop("n_critic", None)
+        if "n_critic" in kwargs:
+            raise ValueError(
+                "GAN takes n_discriminator= (discriminator updates per generator update), "
+                f"not n_critic=; got n_critic={kwargs['n_critic']!r}."
+            )
         super().__init__(
             generator, discriminator, n_critic=n_discriminator, seed=seed, name=name, **kwargs
         )
@@ -83,7 +87,7 @@ class GAN(AdversarialModel):
             keras.optimizers.Adam(2e-4, beta_1=0.5),
         )
 
-    def critic_objective(self, real, fake, training=True):
+    def critic_objective(self, real, fake, training=True, seed=None):
         real_logits, fake_logits = self.critic_values(real, fake, training)
         loss = losses.gan_discriminator_loss(real_logits, fake_logits)
         return loss, {"discriminator_loss": loss, "js_estimate": losses.js_estimate(loss)}

@@ -81,7 +81,7 @@ class WGAN(AdversarialModel):
             return schedule["critic_iterations"]
         return self.n_critic
 
-    def critic_objective(self, real, fake, training=True):
+    def critic_objective(self, real, fake, training=True, seed=None):
         real_values, fake_values = self.critic_values(real, fake, training)
         loss = losses.wasserstein_critic_loss(real_values, fake_values)
         return loss, {"critic_loss": loss, "wasserstein_estimate": -loss}

@@ -5,6 +5,7 @@ import warnings
 import tensorflow as tf
 
 import keras
+from keras import ops
 
 from wgan_keras import losses
 from wgan_keras.models.base import AdversarialModel
@@ -21,8 +22,8 @@ class WGANGP(AdversarialModel):
     then one generator update on ``-D(G(z))`` (line 11). Default optimizers:
     Adam(1e-4, beta_1=0, beta_2=0.9) for both networks.
 
-    The penalty is ``wgan_keras.losses.gradient_penalty``'s computation,
-    with the norm over all non-batch axes (vectors and images) and a small
+    The penalty is ``wgan_keras.losses.gradient_penalty`` itself, with the
+    model's seeded ``eps``, the norm over all non-batch axes (vectors and images) and a small
     ``epsilon`` inside the square root so a zero gradient gives no NaN.
 
     Args:
@@ -89,27 +90,31 @@ class WGANGP(AdversarialModel):
             keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
         )
 
-    def critic_objective(self, real, fake, training=True):
+    def critic_objective(self, real, fake, training=True, seed=None):
         real = tf.cast(real, fake.dtype)
         eps = self._replica_slice(
-            lambda n: keras.random.uniform((n,), seed=self.train_seed), tf.shape(real)[0]
+            lambda n: keras.random.uniform((n,), seed=self.train_seed if seed is None else seed), tf.shape(real)[0]
         )
-        x_hat = losses.interpolate(real, fake, eps)
         real_values, fake_values = self.critic_values(real, fake, training)
-        with tf.GradientTape() as tape:
-            tape.watch(x_hat)
-            hat_values = self.critic(x_hat, training=training)
-        gradients = tape.gradient(hat_values, x_hat)
-        penalty, norms = losses.penalty_from_gradients(
-            gradients, self.target, self.one_sided, self.epsilon
+        penalty, norms = losses.gradient_penalty(
+            self.critic,
+            real,
+            fake,
+            eps=eps,
+            target=self.target,
+            one_sided=self.one_sided,
+            epsilon=self.epsilon,
+            return_norms=True,
+            training=training,
         )
-        estimate = losses.wasserstein_estimate(real_values, fake_values)
+        # In float32 under mixed precision too, like the penalty.
+        estimate = ops.cast(losses.wasserstein_estimate(real_values, fake_values), "float32")
         loss = -estimate + self.gp_weight * penalty
         return loss, {
             "critic_loss": loss,
             "wasserstein_estimate": estimate,
             "gradient_penalty": penalty,
-            "gradient_norm": tf.reduce_mean(norms),
+            "gradient_norm": ops.mean(norms),
         }
 
     def generator_objective(self, fake_values):
