@@ -3,6 +3,7 @@
     python ci/notebooks.py smoke        # CI: small parameters, then nbval
     python ci/notebooks.py regenerate   # re-run at the defaults, in place
     python ci/notebooks.py regenerate 03_wgan_gp.ipynb
+    python ci/notebooks.py parameters   # Markdown tables of every notebook's parameters
 
 `smoke` executes each notebook with the parameters in ci/notebooks.json into
 a temporary folder, then re-executes the executed copies with nbval
@@ -12,6 +13,7 @@ each notebook at its default parameters and writes it back with its
 outputs, which is how the committed outputs are produced.
 """
 
+import ast
 import json
 import os
 import subprocess
@@ -81,7 +83,32 @@ def regenerate(selected):
         papermill(path, path, {})
 
 
+def parameter_rows(path):
+    """``(name, type, default, comment)`` of each line of the cell tagged ``parameters``."""
+    with open(path) as handle:
+        cells = json.load(handle)["cells"]
+    (cell,) = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    rows = []
+    for line in "".join(cell["source"]).splitlines():
+        code, _, comment = line.partition("#")
+        if not code.strip():
+            continue
+        node = ast.parse(code).body[0]
+        rows.append((node.target.id, ast.unparse(node.annotation), ast.unparse(node.value), comment.strip()))
+    return rows
+
+
+def parameters(selected):
+    chosen, _ = names(selected)
+    for name in chosen:
+        print(f"#### `{name}`\n\n| parameter | default | meaning |\n|---|---|---|")
+        for parameter, kind, default, comment in parameter_rows(os.path.join(NOTEBOOKS, name)):
+            print(f"| `{parameter}` ({kind}) | `{default}` | {comment.replace('|', '/')} |")
+        print()
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("smoke", "regenerate"):
+    commands = {"smoke": smoke, "regenerate": regenerate, "parameters": parameters}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
-    {"smoke": smoke, "regenerate": regenerate}[sys.argv[1]](sys.argv[2:])
+    commands[sys.argv[1]](sys.argv[2:])

@@ -141,12 +141,13 @@ def test_paper_optimizers_by_default():
     wgan.compile()
     for opt in (wgan.generator_optimizer, wgan.critic_optimizer):
         assert isinstance(opt, keras.optimizers.RMSprop)
-        assert float(opt.learning_rate) == pytest.approx(5e-5)
+        # The official (PyTorch) code's RMSprop: alpha 0.99, eps 1e-8 outside the root.
+        assert (float(opt.learning_rate), opt.rho, opt.epsilon) == pytest.approx((5e-5, 0.99, 1e-16))
     gp = wk.WGANGP(*nets(), seed=0)
     gp.compile()
     for opt in (gp.generator_optimizer, gp.critic_optimizer):
         assert isinstance(opt, keras.optimizers.Adam)
-        assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx((1e-4, 0.0, 0.9))
+        assert (float(opt.learning_rate), opt.beta_1, opt.beta_2, opt.epsilon) == pytest.approx((1e-4, 0.0, 0.9, 1e-8))
     gan = wk.GAN(*nets(), seed=0)
     gan.compile()
     for opt in (gan.generator_optimizer, gan.discriminator_optimizer):

@@ -17,7 +17,7 @@ if keras.backend.backend() != "tensorflow":
         f"the active backend is {keras.backend.backend()!r}."
     )
 
-from wgan_keras import backup, callbacks, data, distribute, divergences, losses, metrics, nets, params, paths, plots, reproduction  # noqa: E402
+from wgan_keras import backup, callbacks, data, distribute, divergences, losses, metrics, nets, optimizers, params, paths, plots, reproduction  # noqa: E402
 from wgan_keras import critics, diagnostics  # noqa: E402  (they use the models)
 from wgan_keras.clipping import clip_variables  # noqa: E402
 from wgan_keras.models import GAN, OFFICIAL_WARMUP, WGAN, WGANGP, TrainingDiverged  # noqa: E402
@@ -41,6 +41,7 @@ __all__ = [
     "losses",
     "metrics",
     "nets",
+    "optimizers",
     "params",
     "paths",
     "plots",

@@ -108,11 +108,11 @@ def time_library(case, iterations, warmup, jit_compile, seed=0):
 
 def baseline_step_function(case, generator, critic):
     """The common hand-written GAN step, kept deliberately plain."""
-    g_opt, c_opt = (
-        (keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9), keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
-        if case["model"] == "wgan_gp"
-        else (keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5))
-    )
+    from wgan_keras import optimizers
+
+    # The library's default optimizers, so that both sides do the same arithmetic.
+    make = optimizers.wgan_gp_adam if case["model"] == "wgan_gp" else optimizers.wgan_rmsprop
+    g_opt, c_opt = make(), make()
     n_critic, batch = case["n_critic"], case["batch"]
     latent = generator.input_shape[-1]
     seed = keras.random.SeedGenerator(0)

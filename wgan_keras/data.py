@@ -31,11 +31,12 @@ generator output.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 
 import numpy as np
 import tensorflow as tf
+
+from wgan_keras import params
 
 __all__ = [
     "TOY_NAMES",
@@ -102,49 +103,6 @@ def _grid_centres() -> np.ndarray:
     )
 
 
-# --------------------------------------------------------------------------
-# Argument checks
-# --------------------------------------------------------------------------
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if not _is_int(value) or value < minimum:
-        raise ValueError(
-            f"{name} must be an integer >= {minimum}, got {value!r}."
-        )
-    return int(value)
-
-
-def _check_seed(seed) -> int:
-    if not _is_int(seed) or seed < 0 or seed >= 2**32:
-        raise ValueError(
-            f"seed must be an integer in [0, 2**32), got {seed!r}."
-        )
-    return int(seed)
-
-
-def _check_choice(name: str, value, allowed) -> str:
-    if value not in allowed:
-        raise ValueError(
-            f"{name} must be one of {', '.join(repr(a) for a in allowed)}; "
-            f"got {value!r}."
-        )
-    return value
-
-
-def _check_real(name: str, value, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or (positive and value <= 0):
-        what = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}.")
-    return value
-
 
 # --------------------------------------------------------------------------
 # WGAN-GP toy distributions
@@ -175,9 +133,9 @@ def toy(name: str, n: int, seed: int = 0) -> np.ndarray:
     Returns:
         float32 array of shape (n, 2).
     """
-    _check_choice("name", name, TOY_NAMES)
-    n = _check_int("n", n, 1)
-    seed = _check_seed(seed)
+    params.require_choice("name", name, TOY_NAMES)
+    n = params.require_int("n", n, minimum=1)
+    seed = params.require_seed(seed)
     if name == "swissroll":
         from sklearn.datasets import make_swiss_roll
 
@@ -218,7 +176,7 @@ def toy_modes(name: str) -> tuple[np.ndarray, float]:
             "name='swissroll' has no modes (it is a continuous manifold); "
             "toy_modes accepts '8gaussians' or '25gaussians'."
         )
-    _check_choice("name", name, ("8gaussians", "25gaussians"))
+    params.require_choice("name", name, ("8gaussians", "25gaussians"))
     if name == "8gaussians":
         return _ring_centres() / _8G_DIV, _8G_STD / _8G_DIV
     return _grid_centres() / _25G_DIV, _25G_STD / _25G_DIV
@@ -285,10 +243,10 @@ def toy_dataset(
         An infinite, prefetched ``tf.data.Dataset`` of float32 tensors of
         shape (batch_size, 2).
     """
-    _check_choice("name", name, TOY_NAMES)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    seed = _check_seed(seed)
-    start = _check_int("start", start, 0)
+    params.require_choice("name", name, TOY_NAMES)
+    batch_size = params.require_int("batch_size", batch_size, minimum=1)
+    seed = params.require_seed(seed)
+    start = params.require_int("start", start, minimum=0)
     make = _toy_batch_fn(name, batch_size, seed)
     ds = tf.data.Dataset.counter(start=start, dtype=tf.int64)
     ds = ds.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -316,9 +274,9 @@ def parallel_lines(theta: float, n: int, seed: int = 0):
         ``(p0, p_theta)``: two float32 arrays of shape (n, 2); the first
         column is exactly 0 (resp. ``float32(theta)``), the second in [0, 1].
     """
-    theta = _check_real("theta", theta)
-    n = _check_int("n", n, 1)
-    seed = _check_seed(seed)
+    theta = params.require_number("theta", theta)
+    n = params.require_int("n", n, minimum=1)
+    seed = params.require_seed(seed)
     rng = np.random.default_rng(seed)
     z = rng.random((2, n)).astype(np.float32)
     p0 = np.stack([np.zeros(n, np.float32), z[0]], axis=1)
@@ -336,7 +294,7 @@ def parallel_lines_distances(theta: float) -> dict:
     Returns:
         ``{"EM": float, "JS": float, "KL": float, "TV": float}``.
     """
-    theta = _check_real("theta", theta)
+    theta = params.require_number("theta", theta)
     apart = theta != 0.0
     return {
         "EM": abs(theta),
@@ -378,11 +336,11 @@ def gaussians_1d(
     Returns:
         ``(real, fake)``: two float32 arrays of shape (n, 1).
     """
-    n = _check_int("n", n, 1)
-    mean_real = _check_real("mean_real", mean_real)
-    mean_fake = _check_real("mean_fake", mean_fake)
-    std = _check_real("std", std, positive=True)
-    seed = _check_seed(seed)
+    n = params.require_int("n", n, minimum=1)
+    mean_real = params.require_number("mean_real", mean_real)
+    mean_fake = params.require_number("mean_fake", mean_fake)
+    std = params.require_number("std", std, minimum=0, exclusive_minimum=True)
+    seed = params.require_seed(seed)
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((2, n, 1))
     real = (mean_real + std * noise[0]).astype(np.float32)
@@ -396,8 +354,8 @@ def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
     Used for the exact optimal discriminator p_r / (p_r + p_g) of WGAN
     Figure 2 (Arjovsky et al. 2017) with the samples of :func:`gaussians_1d`.
     """
-    std = _check_real("std", std, positive=True)
-    mean = _check_real("mean", mean)
+    std = params.require_number("std", std, minimum=0, exclusive_minimum=True)
+    mean = params.require_number("mean", mean)
     x = np.asarray(x, dtype=np.float64)
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
@@ -466,16 +424,16 @@ def digits(
     """
     from sklearn.datasets import load_digits
 
-    image_size = _check_int("image_size", image_size, 1)
-    _check_choice("split", split, _SPLITS_DIGITS)
-    vf = _check_real("validation_fraction", validation_fraction)
+    image_size = params.require_int("image_size", image_size, minimum=1)
+    params.require_choice("split", split, _SPLITS_DIGITS)
+    vf = params.require_number("validation_fraction", validation_fraction)
     if not 0.0 < vf < 1.0:
         raise ValueError(
             f"validation_fraction must be in the open interval (0, 1), got {vf!r}."
         )
-    seed = _check_seed(seed)
+    seed = params.require_seed(seed)
     if batch_size is not None:
-        batch_size = _check_int("batch_size", batch_size, 1)
+        batch_size = params.require_int("batch_size", batch_size, minimum=1)
 
     bunch = load_digits()
     images = bunch.images.astype(np.float32) / 8.0 - 1.0  # 0..16 -> -1..1
@@ -677,16 +635,16 @@ def load(
         DatasetNotFoundError: (a ``FileNotFoundError`` and ``RuntimeError``)
             when ``download=False`` and the data is not present.
     """
-    _check_choice("name", name, LOAD_NAMES)
+    params.require_choice("name", name, LOAD_NAMES)
     if not isinstance(split, str) or not split:
         raise ValueError(
             "split must be a non-empty tensorflow-datasets split string such as "
             f"'train', 'test' or 'train[:10%]'; got {split!r}."
         )
-    batch_size = _check_int("batch_size", batch_size, 1)
+    batch_size = params.require_int("batch_size", batch_size, minimum=1)
     if image_size is not None:
-        image_size = _check_int("image_size", image_size, 1)
-    seed = _check_seed(seed)
+        image_size = params.require_int("image_size", image_size, minimum=1)
+    seed = params.require_seed(seed)
 
     import tensorflow_datasets as tfds
 

@@ -59,6 +59,8 @@ import scipy.special
 import scipy.stats
 import tensorflow as tf
 
+from wgan_keras import params
+
 __all__ = [
     "LP_MAX_PAIRS",
     "REPLICATION_MAX_POINTS",
@@ -87,28 +89,6 @@ INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 # --------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_int(name, value, minimum):
-    if not _is_int(value) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _check_seed(seed):
-    if not _is_int(seed) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}.")
-    return int(seed)
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
-    return float(value)
 
 
 def _to_numpy(name, value):
@@ -269,8 +249,8 @@ def sliced_wasserstein(x, y, n_projections=128, seed=0) -> float:
     Returns:
         The estimate as a Python float.
     """
-    n_projections = _check_int("n_projections", n_projections, 1)
-    seed = _check_seed(seed)
+    n_projections = params.require_int("n_projections", n_projections, minimum=1)
+    seed = params.require_seed(seed)
     x, y = _paired_samples(x, y)
     rng = np.random.default_rng(seed)
     directions = rng.standard_normal((n_projections, x.shape[1]))
@@ -341,7 +321,7 @@ def mode_coverage(samples, centers, std, threshold=3.0) -> dict:
         std_array = np.full(k, float(std_array))
     if std_array.shape != (k,) or not np.all(np.isfinite(std_array)) or np.any(std_array <= 0):
         raise ValueError(f"std must be a number > 0 or {k} numbers > 0 (one per centre); got {std!r}.")
-    threshold = _check_positive("threshold", threshold)
+    threshold = params.require_number("threshold", threshold, minimum=0, exclusive_minimum=True)
 
     distances, nearest = scipy.spatial.cKDTree(centers).query(samples, k=1)
     good = distances <= threshold * std_array[nearest]
@@ -451,7 +431,7 @@ def frechet_distance_gaussians(mu1, sigma1, mu2, sigma2, eps=1e-6) -> float:
             "mu1, mu2 must be (d,) and sigma1, sigma2 (d, d); got "
             f"{mu1.shape}, {mu2.shape}, {sigma1.shape}, {sigma2.shape}."
         )
-    eps = _check_positive("eps", eps)
+    eps = params.require_number("eps", eps, minimum=0, exclusive_minimum=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
@@ -666,7 +646,7 @@ class QualityScorer:
         """
         from wgan_keras import data
 
-        image_size = _check_int("image_size", image_size, 1)
+        image_size = params.require_int("image_size", image_size, minimum=1)
         images, labels = data.digits(image_size=image_size, split="all", return_labels=True)
         return cls.fit(images, labels, seed=seed, cache_dir=cache_dir, name=f"digits{image_size}", **kwargs)
 
@@ -715,11 +695,11 @@ class QualityScorer:
         if labels_array.min() < 0 or len(np.unique(labels_array)) < 2:
             raise ValueError("labels must be integers >= 0 with at least 2 different classes.")
         labels_array = labels_array.astype(np.int64)
-        seed = _check_seed(seed)
+        seed = params.require_seed(seed)
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise ValueError(f"name must be a non-empty string of letters, digits, '.', '_' or '-'; got {name!r}.")
-        batch_size = _check_int("batch_size", batch_size, 1)
-        learning_rate = _check_positive("learning_rate", learning_rate)
+        batch_size = params.require_int("batch_size", batch_size, minimum=1)
+        learning_rate = params.require_number("learning_rate", learning_rate, minimum=0, exclusive_minimum=True)
         if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real) or not (
             0.0 < validation_fraction < 1.0
         ):
@@ -727,7 +707,7 @@ class QualityScorer:
         if len(images) < 2:
             raise ValueError(f"images must hold at least 2 images (a training and a held-out one); got {len(images)}.")
         if epochs is not None:
-            epochs = _check_int("epochs", epochs, 1)
+            epochs = params.require_int("epochs", epochs, minimum=1)
 
         num_classes = int(labels_array.max()) + 1
         train_idx, val_idx = _stratified_split(labels_array, float(validation_fraction), seed)
@@ -990,7 +970,7 @@ def _inception(weights):
 
 
 def _inception_outputs(name, images, batch_size, weights):
-    batch_size = _check_int("batch_size", batch_size, 1)
+    batch_size = params.require_int("batch_size", batch_size, minimum=1)
     images = np.clip(_images(name, images, channels=(1, 3)), -1.0, 1.0)
     _, predict = _inception(weights)
     pools, probs = [], []
@@ -1028,7 +1008,7 @@ def inception_score(images, splits=10, batch_size=32, weights="imagenet"):
     Returns:
         ``(mean, std)`` as Python floats.
     """
-    splits = _check_int("splits", splits, 1)
+    splits = params.require_int("splits", splits, minimum=1)
     inception_weights_path(weights)  # fail fast, before touching the images
     images = _images("images", images, channels=(1, 3))
     if splits > len(images):

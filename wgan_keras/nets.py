@@ -30,6 +30,8 @@ import zlib
 import keras
 import numpy as np
 
+from wgan_keras import params
+
 __all__ = [
     "IMAGE_SIZES",
     "NORMALIZATIONS",
@@ -59,18 +61,6 @@ _NORM_EPSILON = 1e-5
 # --------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _check_choice(name, value, choices):
-    if not any(value is c or (isinstance(value, str) and value == c) for c in choices):
-        raise ValueError(f"{name} must be one of {choices!r}; got {value!r}.")
-    return value
 
 
 def _check_activation(name, value, allow_none=False):
@@ -129,12 +119,6 @@ def _check_image_shape(image_shape):
     return int(shape[0]), int(shape[2])
 
 
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
-
-
 # --------------------------------------------------------------------------
 # seeding and initializers
 # --------------------------------------------------------------------------
@@ -149,7 +133,7 @@ class _Seeds:
 
     def __init__(self, seed, salt):
         if seed is not None:
-            seed = _check_int("seed", seed, minimum=0)
+            seed = params.require_int("seed", seed, minimum=0)
         self._seed = seed
         self._salt = zlib.crc32(salt.encode())
         self._count = 0
@@ -256,13 +240,13 @@ def mlp_generator(
     MLP generator (Arjovsky et al. 2017, Figure 7: 4 x 512 ReLU, ``depth=4``).
     Kernels use Glorot-uniform init, as the reference code.
     """
-    latent_dim = _check_int("latent_dim", latent_dim)
+    latent_dim = params.require_int("latent_dim", latent_dim, minimum=1)
     output_shape = _check_shape("output_shape", output_shape)
-    hidden = _check_int("hidden", hidden)
-    depth = _check_int("depth", depth)
+    hidden = params.require_int("hidden", hidden, minimum=1)
+    depth = params.require_int("depth", depth, minimum=1)
     _check_activation("activation", activation)
     _check_activation("output_activation", output_activation, allow_none=True)
-    batch_norm = _check_bool("batch_norm", batch_norm)
+    batch_norm = params.require_bool("batch_norm", batch_norm)
     seeds = _Seeds(seed, "mlp_generator")
 
     z = keras.Input((latent_dim,), name=f"{name}_latent")
@@ -296,10 +280,10 @@ def mlp_critic(
     of WGAN-GP Figure 1b (``depth=12``). Kernels use Glorot-uniform init.
     """
     input_shape = _check_shape("input_shape", input_shape)
-    hidden = _check_int("hidden", hidden)
-    depth = _check_int("depth", depth)
+    hidden = params.require_int("hidden", hidden, minimum=1)
+    depth = params.require_int("depth", depth, minimum=1)
     _check_activation("activation", activation)
-    _check_choice("normalization", normalization, NORMALIZATIONS)
+    params.require_choice("normalization", normalization, NORMALIZATIONS)
     seeds = _Seeds(seed, "mlp_critic")
 
     inputs = keras.Input(input_shape, name=f"{name}_input")
@@ -352,12 +336,12 @@ def dcgan_generator(
     uses 5x5 kernels (``kernel_size=5``). Init: kernels N(0, 0.02), batch-norm
     scale N(1, 0.02) (WGAN's ``weights_init``).
     """
-    latent_dim = _check_int("latent_dim", latent_dim)
+    latent_dim = params.require_int("latent_dim", latent_dim, minimum=1)
     size, channels = _check_image_shape(image_shape)
-    filters = _check_int("filters", filters)
-    batch_norm = _check_bool("batch_norm", batch_norm)
-    constant_filters = _check_bool("constant_filters", constant_filters)
-    kernel_size = _check_int("kernel_size", kernel_size)
+    filters = params.require_int("filters", filters, minimum=1)
+    batch_norm = params.require_bool("batch_norm", batch_norm)
+    constant_filters = params.require_bool("constant_filters", constant_filters)
+    kernel_size = params.require_int("kernel_size", kernel_size, minimum=1)
     _check_activation("output_activation", output_activation, allow_none=True)
     seeds = _Seeds(seed, "dcgan_generator")
     norm = "batch" if batch_norm else None
@@ -428,9 +412,9 @@ def dcgan_critic(
     ``weights_init``). Convs followed by a normalisation have no bias.
     """
     size, channels = _check_image_shape(image_shape)
-    filters = _check_int("filters", filters)
-    _check_choice("normalization", normalization, NORMALIZATIONS)
-    kernel_size = _check_int("kernel_size", kernel_size)
+    filters = params.require_int("filters", filters, minimum=1)
+    params.require_choice("normalization", normalization, NORMALIZATIONS)
+    kernel_size = params.require_int("kernel_size", kernel_size, minimum=1)
     seeds = _Seeds(seed, "dcgan_critic")
 
     inputs = keras.Input((size, size, channels), name=f"{name}_input")
@@ -531,9 +515,9 @@ def resnet_generator(
     for the dense, shortcut and output convs, uniform with variance
     4 / (fan_in + fan_out) for the residual convs.
     """
-    latent_dim = _check_int("latent_dim", latent_dim)
+    latent_dim = params.require_int("latent_dim", latent_dim, minimum=1)
     size, channels = _check_image_shape(image_shape)
-    filters = _check_int("filters", filters)
+    filters = params.require_int("filters", filters, minimum=1)
     seeds = _Seeds(seed, "resnet_generator")
     start, n_up = _GEOMETRY[size]
 
@@ -565,7 +549,7 @@ def resnet_critic(
     pooling and a linear ``Dense(1)``. All blocks keep ``filters`` channels.
     """
     size, channels = _check_image_shape(image_shape)
-    filters = _check_int("filters", filters)
+    filters = params.require_int("filters", filters, minimum=1)
     seeds = _Seeds(seed, "resnet_critic")
 
     inputs = keras.Input((size, size, channels), name=f"{name}_input")

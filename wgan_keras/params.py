@@ -5,7 +5,10 @@ allowed, so a bad papermill ``-p`` value fails in the first cells, before
 any training.
 """
 
+import math
 import numbers
+
+import numpy as np
 
 
 def require_int(name, value, minimum=None, maximum=None):
@@ -16,10 +19,15 @@ def require_int(name, value, minimum=None, maximum=None):
     return int(value)
 
 
+def require_seed(value, name="seed"):
+    """A seed: an integer in ``[0, 2**32)``."""
+    return require_int(name, value, minimum=0, maximum=2**32 - 1)
+
+
 def require_number(name, value, minimum=None, maximum=None, exclusive_minimum=False):
-    """A real number within the bounds (``exclusive_minimum``: strictly above)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number; got {value!r}.")
+    """A finite real number within the bounds (``exclusive_minimum``: strictly above)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
     if exclusive_minimum and minimum is not None and not value > minimum:
         raise ValueError(f"{name} must be > {minimum}; got {value!r}.")
     _check_range(name, value, None if exclusive_minimum else minimum, maximum)
@@ -34,9 +42,10 @@ def require_choice(name, value, choices):
 
 
 def require_bool(name, value):
-    if not isinstance(value, bool):
+    """``True`` or ``False`` (a numpy bool too), returned as a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False; got {value!r}.")
-    return value
+    return bool(value)
 
 
 def _check_range(name, value, minimum, maximum):

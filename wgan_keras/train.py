@@ -122,8 +122,6 @@ def real_pool(args):
 
 
 def build_model(args, sample_shape):
-    import keras
-
     import wgan_keras as wk
 
     if args.data in TOY:
@@ -138,7 +136,7 @@ def build_model(args, sample_shape):
     toy = args.data in TOY
     if args.model == "gan":
         model = wk.GAN(generator, critic, seed=args.seed)
-        make = lambda: keras.optimizers.Adam(args.learning_rate or 2e-4, beta_1=0.5)  # noqa: E731
+        make = lambda: wk.optimizers.gan_adam(args.learning_rate or 2e-4)  # noqa: E731
     elif args.model == "wgan":
         model = wk.WGAN(
             generator,
@@ -148,13 +146,11 @@ def build_model(args, sample_shape):
             critic_warmup=not args.no_warmup,
             seed=args.seed,
         )
-        make = lambda: keras.optimizers.RMSprop(args.learning_rate or 5e-5)  # noqa: E731
+        make = lambda: wk.optimizers.wgan_rmsprop(args.learning_rate or 5e-5)  # noqa: E731
     else:
         model = wk.WGANGP(generator, critic, n_critic=args.n_critic, gp_weight=args.gp_weight, seed=args.seed)
         # The toy code uses beta_1 = 0.5; the paper's Algorithm 1 uses 0.
-        make = lambda: keras.optimizers.Adam(  # noqa: E731
-            args.learning_rate or 1e-4, beta_1=0.5 if toy else 0.0, beta_2=0.9
-        )
+        make = lambda: wk.optimizers.wgan_gp_adam(args.learning_rate or 1e-4, beta_1=0.5 if toy else 0.0)  # noqa: E731
     second = "discriminator_optimizer" if args.model == "gan" else "critic_optimizer"
     optimizers = {"generator_optimizer": make(), second: make()}
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]

@@ -28,6 +28,8 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from wgan_keras import params
+
 
 
 class TrainingDiverged(FloatingPointError):
@@ -49,11 +51,6 @@ class TrainingDiverged(FloatingPointError):
             "data for NaN, or resume from the last checkpoint."
         )
 
-
-def _as_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def _sample_shape(model, which):
@@ -97,7 +94,7 @@ class AdversarialModel(keras.Model):
         for arg, net in (("generator", generator), (self.critic_name, critic)):
             if not isinstance(net, keras.Model):
                 raise ValueError(f"{arg} must be a keras.Model; got {type(net).__name__}.")
-        self.n_critic = _as_int("n_critic", n_critic, 1)
+        self.n_critic = params.require_int("n_critic", n_critic, minimum=1)
         noise_shape = _sample_shape(generator, "input")
         if len(noise_shape) != 1 or noise_shape[0] is None:
             raise ValueError(
@@ -116,7 +113,7 @@ class AdversarialModel(keras.Model):
         self.sample_shape = produced
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        self.seed = _as_int("seed", seed, 0)
+        self.seed = params.require_int("seed", seed, minimum=0)
 
         self.generator = generator
         setattr(self, self.critic_name, critic)
@@ -227,8 +224,8 @@ class AdversarialModel(keras.Model):
                 never affects the training stream.
             batch_size: generator batch size, to bound memory.
         """
-        n = _as_int("n", n, 1)
-        batch_size = _as_int("batch_size", batch_size, 1)
+        n = params.require_int("n", n, minimum=1)
+        batch_size = params.require_int("batch_size", batch_size, minimum=1)
         source = self.sample_seed if seed is None else keras.random.SeedGenerator(int(seed))
         if self._generate_fn is None:
             self._generate_fn = tf.function(
@@ -301,7 +298,7 @@ class AdversarialModel(keras.Model):
         return x.batch(group, drop_remainder=True).map(layout).prefetch(tf.data.AUTOTUNE)
 
     def _batched(self, array, batch_size, shuffle):
-        batch_size = _as_int("batch_size", batch_size, 1)
+        batch_size = params.require_int("batch_size", batch_size, minimum=1)
         ds = tf.data.Dataset.from_tensor_slices(array.astype("float32"))
         if shuffle:
             ds = ds.shuffle(len(array), seed=self.seed, reshuffle_each_iteration=True)

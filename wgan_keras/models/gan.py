@@ -2,7 +2,7 @@
 
 import keras
 
-from wgan_keras import losses
+from wgan_keras import losses, optimizers
 from wgan_keras.models.base import AdversarialModel
 
 
@@ -82,10 +82,7 @@ class GAN(AdversarialModel):
         return self.critic_optimizer
 
     def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(2e-4, beta_1=0.5),
-            keras.optimizers.Adam(2e-4, beta_1=0.5),
-        )
+        return optimizers.gan_adam(), optimizers.gan_adam()
 
     def critic_objective(self, real, fake, training=True, seed=None):
         real_logits, fake_logits = self.critic_values(real, fake, training)

@@ -2,7 +2,7 @@
 
 import keras
 
-from wgan_keras import losses
+from wgan_keras import losses, optimizers
 from wgan_keras.clipping import clip_variables
 from wgan_keras.models.base import AdversarialModel
 
@@ -22,7 +22,8 @@ class WGAN(AdversarialModel):
     parameters) to ``[-clip_value, clip_value]`` (line 7); then one generator
     update on ``-E[f(G(z))]`` (line 10). Default optimizers: RMSProp with
     learning rate 5e-5 for both networks ("used in all experiments"; momentum
-    destabilises the clipped critic, Section 4.3).
+    destabilises the clipped critic, Section 4.2), configured as the official
+    code's (``wgan_keras.optimizers.wgan_rmsprop``).
 
     Args:
         generator: ``keras.Model`` from noise ``(batch, latent_dim)`` to samples.
@@ -67,7 +68,7 @@ class WGAN(AdversarialModel):
             )
 
     def default_optimizers(self):
-        return keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5)
+        return optimizers.wgan_rmsprop(), optimizers.wgan_rmsprop()
 
     @property
     def has_critic_schedule(self):

@@ -7,7 +7,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from wgan_keras import losses
+from wgan_keras import losses, optimizers
 from wgan_keras.models.base import AdversarialModel
 
 
@@ -85,10 +85,7 @@ class WGANGP(AdversarialModel):
             )
 
     def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-        )
+        return optimizers.wgan_gp_adam(), optimizers.wgan_gp_adam()
 
     def critic_objective(self, real, fake, training=True, seed=None):
         real = tf.cast(real, fake.dtype)
