@@ -133,3 +133,51 @@ def test_minimax_generator_gradient_vanishes_against_a_confident_discriminator()
     assert after["non_saturating"] > 10 * after["minimax"]
     with pytest.raises(ValueError, match="objective"):
         wk.diagnostics.generator_gradient_norm(generator, discriminator, "hinge")
+
+
+# ------------------------------------- WGAN-GP Figure 1a's measurements
+def test_fixed_generator_samples_are_the_data_plus_unit_gaussian_noise():
+    real, fake = wk.critics.fixed_generator_samples("8gaussians", 20000, seed=3)
+    np.testing.assert_array_equal(real, wk.data.toy("8gaussians", 20000, seed=3))
+    noise = fake - real
+    assert abs(noise.mean()) < 0.02 and abs(noise.std() - 1.0) < 0.02
+    again = wk.critics.fixed_generator_samples("8gaussians", 20000, seed=3)[1]
+    np.testing.assert_array_equal(fake, again)
+
+
+def nearest_centre_bumps(centres):
+    """f(x) = -min_k ||x - c_k||^2: one strict maximum on every centre."""
+
+    def critic(points):
+        points = np.asarray(points)
+        return -np.min(np.sum((points[:, None, :] - centres[None]) ** 2, axis=-1), axis=1)
+
+    return critic
+
+
+@pytest.mark.parametrize("name", ["8gaussians", "25gaussians"])
+def test_peaks_on_modes_finds_one_peak_per_bump(name):
+    centres, _ = wk.data.toy_modes(name)
+    assert wk.critics.peaks_on_modes(nearest_centre_bumps(centres), centres) == (len(centres), len(centres))
+    # One bump at the origin: the central grid mode only, no ring mode (radius 2 / 1.414).
+    origin = nearest_centre_bumps(np.zeros((1, 2)))
+    assert wk.critics.peaks_on_modes(origin, centres) == (int(name == "25gaussians"), len(centres))
+
+
+def test_a_flat_critic_has_no_peaks():
+    centres, _ = wk.data.toy_modes("8gaussians")
+    assert wk.critics.peaks_on_modes(lambda x: np.zeros(len(x)), centres) == (0, 8)
+
+
+def test_normalised_margin_of_a_linear_critic():
+    """f(x) = x_1 on N((1, 0), I) against N((-1, 0), I): gap 2, pooled std sqrt(2)."""
+    inputs = keras.Input((2,))
+    layer = keras.layers.Dense(1, use_bias=False)
+    critic = keras.Model(inputs, layer(inputs))
+    layer.set_weights([np.array([[1.0], [0.0]])])
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(40000, 2)) + [1.0, 0.0]
+    fake = rng.normal(size=(40000, 2)) - [1.0, 0.0]
+    assert wk.critics.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
+    layer.set_weights([np.array([[1e-4], [0.0]])])  # the same function, scaled: the same margin
+    assert wk.critics.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)

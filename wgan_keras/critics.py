@@ -11,15 +11,78 @@ samples.
 """
 
 import numpy as np
+import scipy.ndimage
 import tensorflow as tf
 
 import keras
 from keras import ops
 
-from wgan_keras import losses
+from wgan_keras import data, losses, params, plots
 from wgan_keras.models import GAN, WGAN, WGANGP
 
 METHODS = ("gp", "clip", "gan")
+
+
+def fixed_generator_samples(name, n, seed=0):
+    """``(real, fake)`` of WGAN-GP Figure 1a: toy data and the data plus N(0, I).
+
+    The official ``gan_toy.py`` in its ``FIXED_GENERATOR`` mode: the
+    "generator" does not learn, its samples are real samples with unit
+    Gaussian noise added, and only the critic trains.
+    """
+    real = data.toy(name, n, seed=seed)
+    noise = np.random.default_rng(params.require_seed(seed) + 1).standard_normal(real.shape)
+    return real, (real + noise).astype("float32")
+
+
+def peaks_on_modes(critic, centers, radius=0.1, lim=3.0, resolution=128, neighbourhood=2):
+    """Mode centres with a strict local maximum of the critic within ``radius``.
+
+    The measure behind WGAN-GP Figure 1a ("the penalised critic captures the
+    distribution"): the critic's values on the plot's grid (``resolution``
+    points per axis over ``[-lim, lim]^2``), a grid point is a peak when no
+    other point within ``neighbourhood`` grid cells is larger and some are
+    smaller (the inside of a flat region is no peak), and a centre counts
+    when a peak lies within ``radius`` of it. Independent of the critic's
+    scale.
+
+    Returns:
+        ``(captured, k)``: centres with a peak, and the number of centres.
+    """
+    centers = np.asarray(centers, dtype="float64")
+    if centers.ndim != 2 or centers.shape[1] != 2:
+        raise ValueError(f"centers must have shape (k, 2); got {centers.shape}.")
+    radius = params.require_number("radius", radius, minimum=0, exclusive_minimum=True)
+    size = 2 * params.require_int("neighbourhood", neighbourhood, minimum=1) + 1
+    xs, ys, values = plots.critic_values_on_grid(critic, lim=lim, resolution=resolution)
+    others = np.ones((size, size), dtype=bool)
+    others[size // 2, size // 2] = False
+    highest = scipy.ndimage.maximum_filter(values, footprint=others, mode="nearest")
+    lowest = scipy.ndimage.minimum_filter(values, footprint=others, mode="nearest")
+    # >= so that a centre midway between grid points (two equal neighbours)
+    # still has its peak; > lowest so that a flat region has none.
+    is_peak = (values >= highest) & (values > lowest)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    peaks = np.stack([grid_x[is_peak], grid_y[is_peak]], axis=1)
+    if not len(peaks):
+        return 0, len(centers)
+    distances = np.linalg.norm(centers[:, None, :] - peaks[None, :, :], axis=-1).min(axis=1)
+    return int(np.sum(distances < radius)), len(centers)
+
+
+def normalised_margin(critic, real, fake):
+    """``(E f(real) - E f(fake)) / std f`` over both samples (scale-free).
+
+    How well a critic separates the data from the fixed fake samples, in
+    units of the spread of its values: comparable between a clipped critic
+    (tiny values) and a penalised one. WGAN-GP Figure 1a on the Swiss roll.
+    """
+    f_real = ops.convert_to_numpy(critic.predict(np.asarray(real, "float32"), batch_size=4096, verbose=0)).ravel()
+    f_fake = ops.convert_to_numpy(critic.predict(np.asarray(fake, "float32"), batch_size=4096, verbose=0)).ravel()
+    spread = np.concatenate([f_real, f_fake]).std()
+    if not spread > 0:
+        return 0.0
+    return float((f_real.mean() - f_fake.mean()) / spread)
 
 
 def _placeholder_generator(sample_shape):
