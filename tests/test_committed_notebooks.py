@@ -77,3 +77,18 @@ def test_parameters_cell_is_papermill_compatible(path):
     assert not any("NBVAL" in "".join(c["source"]) for c in tagged)
     checked = [c for c in cells if "".join(c["source"]).startswith("# NBVAL_CHECK_OUTPUT")]
     assert checked, "at least one cell holds deterministic numbers for nbval"
+
+
+def test_the_readme_documents_every_parameter_of_every_notebook_with_its_default():
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        readme = handle.read()
+    for path in NOTEBOOKS:
+        name = os.path.basename(path)
+        heading = f"#### `{name}`"
+        assert heading in readme, f"README has no parameter table for {name}"
+        section = readme.split(heading, 1)[1].split("####", 1)[0]
+        cells = code_cells(load(path))
+        (tagged,) = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        for node in ast.parse("".join(tagged["source"])).body:
+            row = f"| `{node.target.id}` ({ast.unparse(node.annotation)}) | `{ast.unparse(node.value)}` |"
+            assert row in section, f"{name}: README lacks or misstates {row}"

@@ -2,6 +2,7 @@
 
     python tests/train_job.py OUT.npz --model wgan_gp --steps 4 [--load FILE]
         [--save FILE] [--skip-steps K] [--replicas 2] [--seed 0] [--batch 32]
+        [--optimizer paper|sgd]
 
 Trains on a fixed, deterministic stream of 2-D data and writes the history
 and every critic/generator weight to OUT.npz. ``--skip-steps K`` starts the
@@ -34,6 +35,9 @@ def main():
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--jit", default="auto", choices=["auto", "true", "false"])
     parser.add_argument("--batch", type=int, default=32)
+    # SGD: weights then move in proportion to the gradients, so a wrongly
+    # scaled loss under tf.distribute shows (Adam and RMSProp normalise it away).
+    parser.add_argument("--optimizer", default="paper", choices=["paper", "sgd"])
     args = parser.parse_args()
 
     if os.environ.get("TF_CONFIG"):
@@ -66,7 +70,11 @@ def main():
                 model = wk.WGAN(generator, critic, n_critic=N_CRITIC, critic_warmup=False, seed=args.seed)
             else:
                 model = wk.WGANGP(generator, critic, n_critic=N_CRITIC, seed=args.seed)
-            model.compile(jit_compile={"auto": "auto", "true": True, "false": False}[args.jit])
+            optimizers = {}
+            if args.optimizer == "sgd":
+                second = "discriminator_optimizer" if args.model == "gan" else "critic_optimizer"
+                optimizers = {"generator_optimizer": keras.optimizers.SGD(0.05), second: keras.optimizers.SGD(0.05)}
+            model.compile(jit_compile={"auto": "auto", "true": True, "false": False}[args.jit], **optimizers)
 
     data = np.random.default_rng(1234).normal(size=(args.batch * 200, 2)).astype("float32")
     stream = tf.data.Dataset.from_tensor_slices(data).batch(args.batch, drop_remainder=True)

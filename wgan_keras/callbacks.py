@@ -103,10 +103,13 @@ def _scalar(value):
 
 
 class _StepSchedule(keras.callbacks.Callback):
-    """Shared step counting and 'every N steps / every N epochs' triggering."""
+    """Shared step counting, 'every N steps / every N epochs' triggering and
+    the TensorBoard writer (open while training, when ``log_dir`` is set)."""
 
-    def __init__(self, every_n_steps, every_n_epochs):
+    def __init__(self, every_n_steps, every_n_epochs, log_dir=None):
         super().__init__()
+        self.log_dir = None if log_dir is None else os.fspath(log_dir)
+        self._writer = None
         self.every_n_steps = _positive_or_none("every_n_steps", every_n_steps)
         if every_n_epochs is None and self.every_n_steps is None:
             every_n_epochs = 1
@@ -127,6 +130,13 @@ class _StepSchedule(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._epoch_start = self._counted_steps
         self._previous_step = self.current_step()
+        if self.log_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = int(epoch)
@@ -220,7 +230,7 @@ class SampleMonitor(_StepSchedule):
         show_critic=False,
         lim=None,
     ):
-        super().__init__(every_n_steps, every_n_epochs)
+        super().__init__(every_n_steps, every_n_epochs, log_dir)
         self.n_samples = _positive_or_none("n_samples", n_samples)
         if self.n_samples is None:
             raise ValueError("n_samples must be a positive integer; got None.")
@@ -230,14 +240,12 @@ class SampleMonitor(_StepSchedule):
         if self.real is not None and (self.real.ndim != 2 or self.real.shape[1] != 2):
             raise ValueError(f"real must be 2-D points of shape (n, 2); got {self.real.shape}.")
         self.show_inline = bool(show_inline)
-        self.log_dir = None if log_dir is None else os.fspath(log_dir)
         self.overwrite = bool(overwrite)
         self.show_critic = bool(show_critic)
         self.lim = lim
         self.noise = None
         self.snapshots = []
         self.files = []
-        self._writer = None
 
     # ------------------------------------------------------------ noise
     def fixed_noise(self, latent_dim=None):
@@ -278,13 +286,6 @@ class SampleMonitor(_StepSchedule):
                             f"{start}). Pass overwrite=True to SampleMonitor to replace snapshot files, "
                             "or choose another output_dir."
                         )
-        if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
     def _trigger(self, step, epoch):
         self.snapshot(step, epoch)
@@ -391,7 +392,7 @@ class MetricsMonitor(_StepSchedule):
     """
 
     def __init__(self, metrics_fn, every_n_steps=None, every_n_epochs=None, log_dir=None, prefix="", verbose=0):
-        super().__init__(every_n_steps, every_n_epochs)
+        super().__init__(every_n_steps, every_n_epochs, log_dir)
         if isinstance(metrics_fn, dict):
             named = dict(metrics_fn)
             for name, fn in named.items():
@@ -405,12 +406,10 @@ class MetricsMonitor(_StepSchedule):
                 "metrics_fn must be a callable fn(model) -> dict or a dict name -> fn(model); "
                 f"got {type(metrics_fn).__name__}."
             )
-        self.log_dir = None if log_dir is None else os.fspath(log_dir)
         self.prefix = str(prefix)
         self.verbose = int(verbose)
         self.records = []
         self._names = []
-        self._writer = None
 
     # ---------------------------------------------------------- presets
     @classmethod
@@ -493,16 +492,6 @@ class MetricsMonitor(_StepSchedule):
         return cls(image_metrics, **kwargs)
 
     # --------------------------------------------------------- callbacks
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
     def _trigger(self, step, epoch):
         self.evaluate(step, epoch)
 
