@@ -31,7 +31,6 @@ from keras import ops
 from wgan_keras import params
 
 
-
 class TrainingDiverged(FloatingPointError):
     """A loss became NaN or infinite; training stopped before anything else ran.
 
@@ -50,7 +49,6 @@ class TrainingDiverged(FloatingPointError):
             "step are not finite and no callback saved them. Lower the learning rate, check the "
             "data for NaN, or resume from the last checkpoint."
         )
-
 
 
 def _sample_shape(model, which):
