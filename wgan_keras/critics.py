@@ -77,8 +77,7 @@ def normalised_margin(critic, real, fake):
     units of the spread of its values: comparable between a clipped critic
     (tiny values) and a penalised one. WGAN-GP Figure 1a on the Swiss roll.
     """
-    f_real = ops.convert_to_numpy(critic.predict(np.asarray(real, "float32"), batch_size=4096, verbose=0)).ravel()
-    f_fake = ops.convert_to_numpy(critic.predict(np.asarray(fake, "float32"), batch_size=4096, verbose=0)).ravel()
+    f_real, f_fake = _values(critic, real).ravel(), _values(critic, fake).ravel()
     spread = np.concatenate([f_real, f_fake]).std()
     if not spread > 0:
         return 0.0
@@ -131,9 +130,8 @@ def fit_critic(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+    steps = params.require_int("steps", steps, minimum=1)
+    batch_size = params.require_int("batch_size", batch_size, minimum=1)
     real = np.asarray(real, dtype="float32")
     fake = np.asarray(fake, dtype="float32")
     if real.shape[1:] != fake.shape[1:]:
@@ -165,9 +163,12 @@ def fit_critic(
     return {"critic": critic, "history": history, **scores}
 
 
+def _values(critic, samples):
+    return ops.convert_to_numpy(critic.predict(np.asarray(samples, "float32"), batch_size=4096, verbose=0))
+
+
 def _estimate(critic, real, fake, method):
-    real_values = ops.convert_to_numpy(critic.predict(real, batch_size=4096, verbose=0))
-    fake_values = ops.convert_to_numpy(critic.predict(fake, batch_size=4096, verbose=0))
+    real_values, fake_values = _values(critic, real), _values(critic, fake)
     if method == "gan":
         loss = float(losses.gan_discriminator_loss(real_values, fake_values))
         js = float(losses.js_estimate(loss))

@@ -41,6 +41,8 @@ from matplotlib.figure import Figure
 import keras
 from keras import ops
 
+from wgan_keras import params
+
 __all__ = [
     "critic_gradient_norms",
     "critic_surface",
@@ -177,8 +179,7 @@ def image_grid_array(images, nrows=None, ncols=None, padding=1, pad_value=1.0):
     n, height, width, channels = images.shape
     if n == 0:
         raise ValueError("images is empty: nothing to tile.")
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-        raise ValueError(f"padding must be an integer >= 0; got {padding!r}.")
+    padding = params.require_int("padding", padding, minimum=0)
     nrows, ncols = _grid_shape(n, nrows, ncols)
     images = images[: nrows * ncols]
     pixels = np.clip(np.nan_to_num(images, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
@@ -286,8 +287,7 @@ def critic_values_on_grid(critic, lim=3.0, resolution=128, batch_size=8192):
         with ``Z[i, j] = f(xs[j], ys[i])``.
     """
     critic = _as_critic(critic)
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"resolution must be an integer >= 2; got {resolution!r}.")
+    resolution = params.require_int("resolution", resolution, minimum=2)
     if not lim > 0:
         raise ValueError(f"lim must be positive; got {lim!r}.")
     xs = np.linspace(-lim, lim, resolution)

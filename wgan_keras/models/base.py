@@ -419,9 +419,13 @@ class AdversarialModel(keras.Model):
             return both[: tf.shape(real)[0]], both[tf.shape(real)[0] :]
         return self.critic(real, training=training), self.critic(fake, training=training)
 
+    def _stream(self, seed=None):
+        """The ``SeedGenerator`` to draw from: ``seed``, or the training stream."""
+        return self.train_seed if seed is None else seed
+
     def draw_noise(self, batch, seed=None):
         return self._replica_slice(
-            lambda n: keras.random.normal((n, self.latent_dim), seed=self.train_seed if seed is None else seed),
+            lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)),
             batch,
         )
 

@@ -2,7 +2,7 @@
 
 import keras
 
-from wgan_keras import losses, optimizers
+from wgan_keras import losses, optimizers, params
 from wgan_keras.clipping import clip_variables
 from wgan_keras.models.base import AdversarialModel
 
@@ -56,9 +56,7 @@ class WGAN(AdversarialModel):
         name="wgan",
         **kwargs,
     ):
-        if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or not clip_value > 0:
-            raise ValueError(f"clip_value must be a number > 0; got {clip_value!r}.")
-        self.clip_value = float(clip_value)
+        self.clip_value = params.require_number("clip_value", clip_value, minimum=0, exclusive_minimum=True)
         self.critic_warmup = _warmup_schedule(critic_warmup)
         super().__init__(generator, critic, n_critic=n_critic, seed=seed, name=name, **kwargs)
         if self.critic_warmup and self.critic_warmup["critic_iterations"] < self.n_critic:
@@ -106,8 +104,7 @@ def _warmup_schedule(value):
         return None
     if isinstance(value, dict) and set(value) == set(OFFICIAL_WARMUP):
         for key, number in value.items():
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ValueError(f"critic_warmup[{key!r}] must be an integer >= 1; got {number!r}.")
+            params.require_int(f"critic_warmup[{key!r}]", number, minimum=1)
         return dict(value)
     raise ValueError(
         "critic_warmup must be True (the official schedule "

@@ -7,7 +7,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from wgan_keras import losses, optimizers
+from wgan_keras import losses, optimizers, params
 from wgan_keras.models.base import AdversarialModel
 
 
@@ -65,15 +65,10 @@ class WGANGP(AdversarialModel):
         name="wgan_gp",
         **kwargs,
     ):
-        for arg, value, low in (("gp_weight", gp_weight, 0.0), ("epsilon", epsilon, 0.0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-                raise ValueError(f"{arg} must be a number >= {low}; got {value!r}.")
-        if isinstance(target, bool) or not isinstance(target, (int, float)) or not target > 0:
-            raise ValueError(f"target must be a number > 0; got {target!r}.")
-        self.gp_weight = float(gp_weight)
-        self.target = float(target)
+        self.gp_weight = params.require_number("gp_weight", gp_weight, minimum=0)
+        self.target = params.require_number("target", target, minimum=0, exclusive_minimum=True)
         self.one_sided = bool(one_sided)
-        self.epsilon = float(epsilon)
+        self.epsilon = params.require_number("epsilon", epsilon, minimum=0)
         super().__init__(generator, critic, n_critic=n_critic, seed=seed, name=name, **kwargs)
         if not self._fused_critic_pass:
             warnings.warn(
@@ -90,7 +85,7 @@ class WGANGP(AdversarialModel):
     def critic_objective(self, real, fake, training=True, seed=None):
         real = tf.cast(real, fake.dtype)
         eps = self._replica_slice(
-            lambda n: keras.random.uniform((n,), seed=self.train_seed if seed is None else seed), tf.shape(real)[0]
+            lambda n: keras.random.uniform((n,), seed=self._stream(seed)), tf.shape(real)[0]
         )
         real_values, fake_values = self.critic_values(real, fake, training)
         penalty, norms = losses.gradient_penalty(
