@@ -2,48 +2,73 @@
 
 Reproduces Arjovsky, Chintala & Bottou, "Wasserstein GAN" (ICML 2017) and
 Gulrajani et al., "Improved Training of Wasserstein GANs" (NeurIPS 2017), with
-the standard GAN as the baseline. Requires the TensorFlow backend.
+the standard GAN as the baseline. Runs on Keras's TensorFlow backend (the
+default) and on JAX (``KERAS_BACKEND=jax``; TensorFlow need not be
+installed).
+
+Submodules are imported on first use, so ``python -m wgan_keras.train
+--backend jax`` can choose the backend before Keras is imported.
 """
 
+import importlib
+import importlib.util
 import os
 
+if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
+    if importlib.util.find_spec("jax") is not None:
+        os.environ["KERAS_BACKEND"] = "jax"
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-import keras  # noqa: E402
-
-if keras.backend.backend() != "tensorflow":
-    raise ImportError(
-        "wgan_keras needs Keras's TensorFlow backend (KERAS_BACKEND=tensorflow); "
-        f"the active backend is {keras.backend.backend()!r}."
-    )
-
-from wgan_keras import backup, callbacks, data, distribute, divergences, losses, metrics, nets, optimizers, params, paths, plots, reproduction  # noqa: E402
-from wgan_keras import critics, diagnostics  # noqa: E402  (they use the models)
-from wgan_keras.clipping import clip_variables  # noqa: E402
-from wgan_keras.models import GAN, OFFICIAL_WARMUP, WGAN, WGANGP, TrainingDiverged  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "GAN",
-    "OFFICIAL_WARMUP",
-    "TrainingDiverged",
-    "WGAN",
-    "WGANGP",
+_SUBMODULES = (
+    "arrays",
+    "autodiff",
     "backup",
+    "bench",
     "callbacks",
-    "clip_variables",
+    "clipping",
+    "compiled",
     "critics",
     "data",
-    "diagnostics",
     "distribute",
     "divergences",
+    "exercises",
     "losses",
+    "measures",
     "metrics",
+    "models",
     "nets",
     "optimizers",
     "params",
     "paths",
     "plots",
     "reproduction",
-]
+)
+_FROM = {
+    "GAN": "models",
+    "WGAN": "models",
+    "WGANGP": "models",
+    "MODELS": "models",
+    "OFFICIAL_WARMUP": "models",
+    "TrainingDiverged": "models",
+    "build": "models",
+    "clip_variables": "clipping",
+}
+
+__all__ = sorted(_FROM) + sorted(_SUBMODULES)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"wgan_keras.{name}")
+    elif name in _FROM:
+        value = getattr(importlib.import_module(f"wgan_keras.{_FROM[name]}"), name)
+    else:
+        raise AttributeError(f"module 'wgan_keras' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,117 +1,162 @@
-"""Benchmark: generator iterations per second, against a plain Keras baseline.
+"""Benchmark: the wall time of whole ``fit()`` calls, against a plain compiled loop, per backend.
 
-    python -m wgan_keras.bench                 # all cases, writes outputs/benchmarks/
-    python -m wgan_keras.bench --cases toy_wgan_gp --iterations 30
+    python -m wgan_keras.bench                       # every case, every installed backend
+    python -m wgan_keras.bench --backends jax --cases toy_wgan_gp --iterations 30
+    python -m wgan_keras.bench --accelerator --out DIR   # paper batch sizes and a paper-scale toy run
+    python -m wgan_keras.bench --memory              # 20,000 iterations: resident memory
 
-For each case it times, after warm-up, (1) the library's ``fit()`` and (2) a
-plain baseline on identical networks, weights and batches, written the way
-most Keras GAN code is written: a Python loop of critic steps inside one
-``tf.function``, separate critic calls for the real, fake and interpolated
-batches, and a nested tape for the penalty. It counts the floating-point
-work of one generator iteration from the compiled graph (TensorFlow's
-profiler: the FLOPs of every matmul and convolution, forward and backward),
-measures the machine's own float32 matrix-multiply rate in the same run, and
-reports iterations/s, the ratio library/baseline and the fraction of the
-matmul rate achieved. Results go to ``outputs/benchmarks/latest.json`` and
-``latest.md``.
+What a user waits for is a whole ``fit()`` call, start-up and teardown
+included, so that is what is timed, for each case and backend:
+
+* ``long``: one ``fit`` of ``--iterations`` generator iterations;
+* ``short``: ``--short-calls`` ``fit`` calls of ``iterations / short-calls``
+  each (notebooks and the CLI call ``fit`` many times);
+* ``in-fit``: the iteration rate between ``on_train_batch_end`` calls after
+  warm-up (what a profiler of the loop would see);
+* ``tail``: seconds from the last batch to ``fit`` returning;
+* ``spe``: the long call again with ``compile(steps_per_execution=k)``.
+
+The baseline is a plain compiled loop on identical networks, weights,
+batches and optimizers, written the way most GAN code is written: on
+TensorFlow a Python loop of critic steps inside one ``tf.function`` with
+separate critic calls for real, fake and interpolated batches and a nested
+tape; on JAX one ``jax.jit`` function with ``jax.value_and_grad`` (and a
+nested ``jax.grad`` for the penalty) over the networks' stateless calls. Its
+batches are prepared in memory beforehand, so it pays nothing for input; it
+runs the same number of iterations and is synchronised at the end of each
+run, as a user reading the results would be.
+
+The floating-point work of one iteration is counted from the baseline's
+compiled step (TensorFlow's profiler; XLA's cost analysis on JAX), and the
+machine's own matrix-multiply rate is measured in the same process, so each
+figure also reads as a fraction of what the machine can do. Results go to
+``outputs/benchmarks/latest.json`` and ``latest.md`` (``--out`` elsewhere).
 """
 
 import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
-import tensorflow as tf
-
-import keras
 
 CASES = {
-    "toy_wgan_gp": dict(model="wgan_gp", nets="mlp", batch=256, n_critic=5),
-    "dcgan28_wgan_gp": dict(model="wgan_gp", nets="dcgan", batch=64, n_critic=5),
-    "dcgan28_wgan": dict(model="wgan", nets="dcgan", batch=64, n_critic=5),
+    "toy_wgan_gp": dict(model="wgan-gp", nets="mlp", batch=256, n_critic=5),
+    "dcgan28_wgan_gp": dict(model="wgan-gp", nets="dcgan", shape=(28, 28, 1), batch=64, n_critic=5),
+    "dcgan28_wgan": dict(model="wgan", nets="dcgan", shape=(28, 28, 1), batch=64, n_critic=5),
 }
+#: Added by ``--accelerator``: WGAN-GP's CIFAR-10 networks at the papers' batch size.
+ACCELERATOR_CASES = {
+    "dcgan32_wgan_gp": dict(model="wgan-gp", nets="dcgan", shape=(32, 32, 3), batch=64, n_critic=5),
+    "resnet32_wgan_gp": dict(model="wgan-gp", nets="resnet", shape=(32, 32, 3), batch=64, n_critic=5),
+}
+BACKENDS = ("tensorflow", "jax")
 
 
-def matmul_rate(size=2048, seconds=3.0):
-    """The machine's float32 matmul rate in FLOP/s (best of repeated runs)."""
-    a = tf.random.stateless_normal((size, size), seed=(1, 2))
-    b = tf.random.stateless_normal((size, size), seed=(3, 4))
-    run = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
-    run(a, b).numpy()
-    best, deadline = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        start = time.perf_counter()
-        run(a, b).numpy()
-        best = max(best, 2 * size**3 / (time.perf_counter() - start))
-    return best
+# ------------------------------------------------------------------ worker
+def _keras():
+    import keras
 
-
-def graph_flops(function, *args):
-    """FLOPs of one call of a ``tf.function``, counted by TensorFlow's profiler."""
-    graph = function.get_concrete_function(*args).graph
-    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    return tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops
+    return keras
 
 
 def build_networks(case, seed):
     import wgan_keras as wk
 
-    keras.utils.set_random_seed(seed)
+    _keras().utils.set_random_seed(seed)
     if case["nets"] == "mlp":
-        generator = wk.nets.mlp_generator(latent_dim=2, output_shape=(2,), hidden=512, depth=3)
-        critic = wk.nets.mlp_critic(input_shape=(2,), hidden=512, depth=3)
-    else:
-        normalization = "layer" if case["model"] == "wgan_gp" else "batch"
-        generator = wk.nets.dcgan_generator(latent_dim=128, image_shape=(28, 28, 1), seed=seed)
-        critic = wk.nets.dcgan_critic(image_shape=(28, 28, 1), normalization=normalization, seed=seed)
-    return generator, critic
+        hidden = case.get("hidden", 512)
+        return (
+            wk.nets.mlp_generator(latent_dim=2, output_shape=(2,), hidden=hidden, depth=3, seed=seed),
+            wk.nets.mlp_critic(input_shape=(2,), hidden=hidden, depth=3, seed=seed),
+        )
+    if case["nets"] == "resnet":
+        return (
+            wk.nets.resnet_generator(latent_dim=128, image_shape=case["shape"], seed=seed),
+            wk.nets.resnet_critic(image_shape=case["shape"], seed=seed),
+        )
+    normalization = "layer" if case["model"] == "wgan-gp" else "batch"
+    return (
+        wk.nets.dcgan_generator(latent_dim=128, image_shape=case["shape"], seed=seed),
+        wk.nets.dcgan_critic(image_shape=case["shape"], normalization=normalization, seed=seed),
+    )
 
 
-def real_elements(case, seed):
-    """An endless stream of ``(batch, n_critic, ...)`` elements of real-looking data."""
-    shape = (2,) if case["nets"] == "mlp" else (28, 28, 1)
+def sample_shape(case):
+    return (2,) if case["nets"] == "mlp" else tuple(case["shape"])
+
+
+def real_pool(case, seed, elements=8):
+    """Real-looking samples in the generators' range, ``elements`` generator iterations' worth."""
     rng = np.random.default_rng(seed)
-    pool = np.tanh(rng.normal(size=(case["batch"] * case["n_critic"] * 8,) + shape)).astype("float32")
-    ds = tf.data.Dataset.from_tensor_slices(pool).batch(case["batch"], drop_remainder=True).repeat()
-    return ds
+    size = case["batch"] * case["n_critic"] * elements
+    return np.tanh(rng.normal(size=(size,) + sample_shape(case))).astype("float32")
 
 
-class _Timer(keras.callbacks.Callback):
-    def __init__(self, warmup):
-        super().__init__()
-        self.warmup, self.marks = warmup, []
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 >= self.warmup:
-            self.marks.append(time.perf_counter())
-
-
-def time_library(case, iterations, warmup, jit_compile, seed=0):
+def library_model(case, seed, steps_per_execution=1):
     import wgan_keras as wk
 
     generator, critic = build_networks(case, seed)
-    if case["model"] == "wgan_gp":
-        model = wk.WGANGP(generator, critic, n_critic=case["n_critic"], seed=seed)
-    else:
-        model = wk.WGAN(generator, critic, n_critic=case["n_critic"], critic_warmup=False, seed=seed)
-    model.compile(jit_compile=jit_compile)
-    timer = _Timer(warmup)
-    model.fit(real_elements(case, seed), epochs=1, steps_per_epoch=warmup + iterations, callbacks=[timer], verbose=0)
-    elapsed = timer.marks[-1] - timer.marks[0]
-    step = tf.function(model.train_step, jit_compile=False)
-    spec = tf.TensorSpec((case["batch"], case["n_critic"]) + model.sample_shape, "float32")
-    return (len(timer.marks) - 1) / elapsed, graph_flops(step, spec), model.jit_compile
+    options = {"critic_warmup": False} if case["model"] == "wgan" else {}
+    model = wk.build(case["model"], generator, critic, n_critic=case["n_critic"], seed=seed, **options)
+    model.compile(steps_per_execution=steps_per_execution)
+    return model
 
 
-def baseline_step_function(case, generator, critic):
-    """The common hand-written GAN step, kept deliberately plain."""
+class _BatchTimes:
+    def __init__(self):
+        keras = _keras()
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.marks = []
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.marks.append(time.perf_counter())
+
+        self.callback = Timer()
+
+    @property
+    def marks(self):
+        return self.callback.marks
+
+
+def time_library(case, iterations, warmup, short_calls, seed=0, steps_per_execution=1):
+    """Wall times of whole fit calls (and the in-fit rate and the tail) of the library."""
+    model = library_model(case, seed, steps_per_execution)
+    pool = real_pool(case, seed)
+    fit = dict(batch_size=case["batch"], verbose=0)
+    model.fit(pool, epochs=1, steps_per_epoch=warmup * steps_per_execution, **fit)  # compiles
+    timer = _BatchTimes()
+    start = time.perf_counter()
+    model.fit(pool, epochs=1, steps_per_epoch=iterations, callbacks=[timer.callback], **fit)
+    end = time.perf_counter()
+    marks = timer.marks
+    skip = min(2, len(marks) - 2)
+    in_fit = (len(marks) - 1 - skip) * steps_per_execution / (marks[-1] - marks[skip])
+    result = {"long_s": end - start, "tail_s": end - marks[-1], "in_fit_it_per_s": in_fit}
+    if short_calls:
+        per_call = iterations // short_calls
+        start = time.perf_counter()
+        for _ in range(short_calls):
+            model.fit(pool, epochs=1, steps_per_epoch=per_call, **fit)
+        result["short_s"] = time.perf_counter() - start
+    result["jit_compile"] = bool(model.jit_compile)
+    return result
+
+
+def _tf_baseline(case, generator, critic, elements):
+    import tensorflow as tf
+
+    import keras
     from wgan_keras import optimizers
 
-    # The library's default optimizers, so that both sides do the same arithmetic.
-    make = optimizers.wgan_gp_adam if case["model"] == "wgan_gp" else optimizers.wgan_rmsprop
+    make = optimizers.wgan_gp_adam if case["model"] == "wgan-gp" else optimizers.wgan_rmsprop
     g_opt, c_opt = make(), make()
     n_critic, batch = case["n_critic"], case["batch"]
     latent = generator.input_shape[-1]
@@ -124,10 +169,8 @@ def baseline_step_function(case, generator, critic):
             noise = keras.random.normal((batch, latent), seed=seed)
             with tf.GradientTape() as tape:
                 fake = generator(noise, training=True)
-                real_out = critic(real, training=True)
-                fake_out = critic(fake, training=True)
-                loss = tf.reduce_mean(fake_out) - tf.reduce_mean(real_out)
-                if case["model"] == "wgan_gp":
+                loss = tf.reduce_mean(critic(fake, training=True)) - tf.reduce_mean(critic(real, training=True))
+                if case["model"] == "wgan-gp":
                     eps = keras.random.uniform((batch,) + (1,) * (len(real.shape) - 1), seed=seed)
                     x_hat = eps * real + (1 - eps) * fake
                     with tf.GradientTape() as inner:
@@ -148,35 +191,222 @@ def baseline_step_function(case, generator, critic):
         g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
         return g_loss
 
-    return step
+    elements = [tf.constant(e) for e in elements]
+
+    def run(count):
+        for i in range(count):
+            loss = step(elements[i % len(elements)])
+        float(loss)
+
+    def flops():
+        graph = step.get_concrete_function(tf.TensorSpec(elements[0].shape, "float32")).graph
+        options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        options["output"] = "none"
+        return tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops
+
+    return run, flops
 
 
-def time_baseline(case, iterations, warmup, seed=0):
+def _jax_baseline(case, generator, critic, elements):
+    import jax
+    import jax.numpy as jnp
+
+    from wgan_keras import optimizers
+
+    make = optimizers.wgan_gp_adam if case["model"] == "wgan-gp" else optimizers.wgan_rmsprop
+    g_opt, c_opt = make(), make()
+    g_opt.build(generator.trainable_variables)
+    c_opt.build(critic.trainable_variables)
+    n_critic, batch = case["n_critic"], case["batch"]
+    latent = generator.input_shape[-1]
+
+    def values(variables):
+        return [v.value for v in variables]
+
+    def critic_loss(c_w, c_s, real, fake, key):
+        real_out, c_s = critic.stateless_call(c_w, c_s, real, training=True)
+        fake_out, c_s = critic.stateless_call(c_w, c_s, fake, training=True)
+        loss = jnp.mean(fake_out) - jnp.mean(real_out)
+        if case["model"] == "wgan-gp":
+            eps = jax.random.uniform(key, (batch,) + (1,) * (real.ndim - 1))
+            x_hat = eps * real + (1 - eps) * fake
+            grads = jax.grad(lambda x: jnp.sum(critic.stateless_call(c_w, c_s, x, training=True)[0]))(x_hat)
+            norms = jnp.sqrt(jnp.sum(grads**2, axis=tuple(range(1, grads.ndim))) + 1e-12)
+            loss = loss + 10.0 * jnp.mean((norms - 1.0) ** 2)
+        return loss, c_s
+
+    def generator_loss(g_w, g_s, c_w, c_s, noise):
+        fake, g_s = generator.stateless_call(g_w, g_s, noise, training=True)
+        out, c_s = critic.stateless_call(c_w, c_s, fake, training=True)
+        return -jnp.mean(out), (g_s, c_s)
+
+    @jax.jit
+    def step(state, real_batches, key):
+        g_w, g_s, c_w, c_s, g_o, c_o = state
+        for i in range(n_critic):
+            key, noise_key, eps_key = jax.random.split(key, 3)
+            fake, g_s = generator.stateless_call(g_w, g_s, jax.random.normal(noise_key, (batch, latent)), training=True)
+            (_, c_s), grads = jax.value_and_grad(critic_loss, has_aux=True)(c_w, c_s, real_batches[:, i], fake, eps_key)
+            c_w, c_o = c_opt.stateless_apply(c_o, grads, c_w)
+            if case["model"] == "wgan":
+                c_w = [jnp.clip(w, -0.01, 0.01) for w in c_w]
+        key, noise_key = jax.random.split(key)
+        noise = jax.random.normal(noise_key, (batch, latent))
+        (loss, (g_s, c_s)), grads = jax.value_and_grad(generator_loss, has_aux=True)(g_w, g_s, c_w, c_s, noise)
+        g_w, g_o = g_opt.stateless_apply(g_o, grads, g_w)
+        return (g_w, g_s, c_w, c_s, g_o, c_o), key, loss
+
+    state = [
+        values(generator.trainable_variables),
+        values(generator.non_trainable_variables),
+        values(critic.trainable_variables),
+        values(critic.non_trainable_variables),
+        values(g_opt.variables),
+        values(c_opt.variables),
+    ]
+    elements = [jnp.asarray(e) for e in elements]
+    key = [jax.random.key(0)]
+
+    def run(count):
+        nonlocal state
+        for i in range(count):
+            state, key[0], loss = step(state, elements[i % len(elements)], key[0])
+        float(loss)
+
+    def flops():
+        cost = step.lower(state, elements[0], key[0]).compile().cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        return float(cost.get("flops", 0.0))
+
+    return run, flops
+
+
+def time_baseline(case, iterations, warmup, short_calls, seed=0):
+    """The plain compiled loop: wall time of ``iterations`` steps (and of the short runs), FLOPs per step."""
+    keras = _keras()
     generator, critic = build_networks(case, seed)
-    step = baseline_step_function(case, generator, critic)
-    perm = lambda b: tf.transpose(b, [1, 0] + list(range(2, len(b.shape))))  # noqa: E731
-    elements = iter(real_elements(case, seed).batch(case["n_critic"]).map(perm).prefetch(2))
-    for _ in range(warmup):
-        step(next(elements)).numpy()
+    pool = real_pool(case, seed)
+    batches = pool.reshape((-1, case["batch"]) + pool.shape[1:])
+    elements = [
+        np.swapaxes(batches[i : i + case["n_critic"]], 0, 1) for i in range(0, len(batches), case["n_critic"])
+    ]
+    baseline = _jax_baseline if keras.backend.backend() == "jax" else _tf_baseline
+    run, flops = baseline(case, generator, critic, elements)
+    run(warmup)
     start = time.perf_counter()
-    for _ in range(iterations):
-        loss = step(next(elements))
-    loss.numpy()
-    return iterations / (time.perf_counter() - start)
+    run(iterations)
+    result = {"long_s": time.perf_counter() - start}
+    if short_calls:
+        start = time.perf_counter()
+        for _ in range(short_calls):
+            run(iterations // short_calls)
+        result["short_s"] = time.perf_counter() - start
+    result["flops_per_iteration"] = float(flops())
+    return result
 
 
+def matmul_rate(size=2048, seconds=3.0, dtype="float32"):
+    """The machine's matrix-multiply rate in FLOP/s (best of repeated runs)."""
+    keras = _keras()
+    if keras.backend.backend() == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        a = jax.random.normal(jax.random.key(1), (size, size), dtype)
+        b = jax.random.normal(jax.random.key(2), (size, size), dtype)
+        run = jax.jit(lambda x, y: jnp.sum(jnp.dot(x, y, preferred_element_type=jnp.float32)))
+    else:
+        import tensorflow as tf
+
+        a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
+        b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
+        run = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y), "float32")))
+    float(run(a, b))
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        float(run(a, b))
+        best = max(best, 2 * size**3 / (time.perf_counter() - start))
+    return best
+
+
+def machine_description():
+    keras = _keras()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    description = {"cpu": cpu, "cpu_count": os.cpu_count(), "keras": keras.__version__, "backend": keras.backend.backend()}
+    if keras.backend.backend() == "jax":
+        import jax
+
+        description.update(jax=jax.__version__, devices=[d.device_kind for d in jax.devices()])
+    else:
+        import tensorflow as tf
+
+        description.update(tensorflow=tf.__version__, devices=[d.name for d in tf.config.list_physical_devices("GPU")])
+    return description
+
+
+def run_cases(names, iterations, warmup, short_calls, spe, accelerator=False):
+    """Every case on this process's backend; returns the rows."""
+    cases = dict(CASES, **ACCELERATOR_CASES)
+    rate = matmul_rate()
+    rows = []
+    for name in names:
+        case = cases[name]
+        library = time_library(case, iterations, warmup, short_calls)
+        baseline = time_baseline(case, iterations, warmup, short_calls)
+        row = {"case": name, "batch": case["batch"], "n_critic": case["n_critic"], "iterations": iterations}
+        row.update({f"library_{k}": v for k, v in library.items()})
+        row.update({f"baseline_{k}": v for k, v in baseline.items() if k != "flops_per_iteration"})
+        row["gflop_per_iteration"] = baseline["flops_per_iteration"] / 1e9
+        if spe > 1:
+            row["library_spe"] = spe
+            row["library_spe_long_s"] = time_library(case, iterations, warmup, 0, steps_per_execution=spe)["long_s"]
+        row["images_per_s"] = iterations * case["batch"] * case["n_critic"] / library["long_s"]
+        row["library_fraction_of_matmul_rate"] = iterations * baseline["flops_per_iteration"] / library["long_s"] / rate
+        row["baseline_fraction_of_matmul_rate"] = iterations * baseline["flops_per_iteration"] / baseline["long_s"] / rate
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    result = {"machine": machine_description(), "matmul_gflop_per_s": rate / 1e9, "results": rows}
+    if accelerator:
+        result["matmul_bf16_gflop_per_s"] = matmul_rate(size=8192, dtype="bfloat16") / 1e9
+        result["matmul_gflop_per_s"] = matmul_rate(size=8192) / 1e9
+    return result
+
+
+# -------------------------------------------------------- paper-scale toy
+def paper_scale_toy(iterations, datasets=("8gaussians", "25gaussians"), seed=0, hidden=512, seconds=None):
+    """``gan_toy.py``'s WGAN-GP (3 x 512 MLPs, lambda 0.1, Adam(1e-4, 0.5, 0.9), batch 256, 5 critic
+    iterations) on each mixture; mode coverage (2,500 samples) and exact W1 to held-out data."""
+    import wgan_keras as wk
+
+    rows = []
+    for name in datasets:
+        case = dict(model="wgan-gp", nets="mlp", batch=256, n_critic=5, hidden=hidden)
+        generator, critic = build_networks(case, seed)
+        model = wk.WGANGP(generator, critic, gp_weight=0.1, seed=seed)
+        model.compile(beta_1=0.5)
+        stream = wk.data.toy_dataset(name, batch_size=256, seed=seed)
+        reference = wk.data.toy(name, 2500, seed=seed + 1)
+        start, done, chunk = time.perf_counter(), 0, 1000
+        while done < iterations and (seconds is None or time.perf_counter() - start < seconds):
+            model.fit(stream, epochs=1, steps_per_epoch=min(chunk, iterations - done), verbose=0)
+            done += min(chunk, iterations - done)
+        scores = wk.metrics.toy_scores(model.generate(2500, seed=seed + 7), reference, name)
+        rows.append({"data": name, "iterations": done, "seconds": time.perf_counter() - start, **scores})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+# -------------------------------------------------------------- memory
 def _rss_mib():
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-class _MemorySampler(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.samples = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.samples.append((int(self.model.generator_iterations.numpy()), _rss_mib()))
 
 
 def memory_profile(iterations=20000, every=1000, hidden=64, batch=64, seed=0):
@@ -187,15 +417,25 @@ def memory_profile(iterations=20000, every=1000, hidden=64, batch=64, seed=0):
     """
     import wgan_keras as wk
 
+    keras = _keras()
+
+    class Sampler(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.samples = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.samples.append((int(keras.ops.convert_to_numpy(self.model.generator_iterations)), _rss_mib()))
+
     keras.utils.set_random_seed(seed)
     model = wk.WGANGP(
-        wk.nets.mlp_generator(2, (2,), hidden=hidden, depth=3),
-        wk.nets.mlp_critic((2,), hidden=hidden, depth=3),
+        wk.nets.mlp_generator(2, (2,), hidden=hidden, depth=3, seed=seed),
+        wk.nets.mlp_critic((2,), hidden=hidden, depth=3, seed=seed),
         gp_weight=0.1,
         seed=seed,
     )
     model.compile()
-    sampler = _MemorySampler()
+    sampler = Sampler()
     started = time.perf_counter()
     model.fit(
         wk.data.toy_dataset("8gaussians", batch_size=batch, seed=seed),
@@ -216,95 +456,155 @@ def memory_profile(iterations=20000, every=1000, hidden=64, batch=64, seed=0):
     }
 
 
-def machine_description():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    return {
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "gpus": gpus,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-    }
+# -------------------------------------------------------------- report
+def _common_scale(results):
+    """One matmul rate (the best any backend reached) and one FLOP count per case.
+
+    The count is XLA's cost analysis where JAX ran (after XLA removed what
+    the step does not need), else TensorFlow's profiler's, so that every
+    backend's figure is a fraction of the same work and the same machine.
+    """
+    rate = max(result["matmul_gflop_per_s"] for result in results)
+    flops = {}
+    for result in sorted(results, key=lambda r: r["machine"]["backend"] == "jax"):
+        for row in result["results"]:
+            flops[row["case"]] = row["gflop_per_iteration"]
+    return rate, flops
 
 
-def run(cases, iterations, warmup, out_dir):
-    rate = matmul_rate()
-    rows = []
-    for name in cases:
-        case = CASES[name]
-        lib_rate, flops, jit = time_library(case, iterations, warmup, jit_compile="auto")
-        base_rate = time_baseline(case, iterations, warmup)
-        rows.append(
-            {
-                "case": name,
-                "batch": case["batch"],
-                "n_critic": case["n_critic"],
-                "jit_compile": bool(jit),
-                "library_it_per_s": lib_rate,
-                "baseline_it_per_s": base_rate,
-                "ratio": lib_rate / base_rate,
-                "gflop_per_iteration": flops / 1e9,
-                "library_fraction_of_matmul_rate": lib_rate * flops / rate,
-                "baseline_fraction_of_matmul_rate": base_rate * flops / rate,
-            }
-        )
-        print(json.dumps(rows[-1]), flush=True)
-    result = {"machine": machine_description(), "matmul_gflop_per_s": rate / 1e9, "results": rows}
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "latest.json"), "w") as handle:
-        json.dump(result, handle, indent=2)
-    with open(os.path.join(out_dir, "latest.md"), "w") as handle:
-        handle.write(markdown(result))
-    return result
-
-
-def markdown(result):
-    m = result["machine"]
-    lines = [
-        f"Machine: {m['cpu']}, {m['cpu_count']} cores, GPUs: {', '.join(m['gpus']) or 'none'}; "
-        f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; measured matmul rate "
-        f"{result['matmul_gflop_per_s']:.1f} GFLOP/s (float32).",
-        "",
-        "| case | batch | XLA | library it/s | baseline it/s | library / baseline | GFLOP / it | library % of matmul rate | baseline % |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["results"]:
+def markdown(results):
+    """The tables of ``latest.md``: one row per case and backend."""
+    rate, flops = _common_scale(results)
+    lines = []
+    for result in results:
+        m = result["machine"]
+        versions = f"JAX {m['jax']}" if m["backend"] == "jax" else f"TensorFlow {m['tensorflow']}"
         lines.append(
-            f"| {r['case']} | {r['batch']} | {'on' if r['jit_compile'] else 'off'} | {r['library_it_per_s']:.2f} | "
-            f"{r['baseline_it_per_s']:.2f} | {r['ratio']:.2f}x | {r['gflop_per_iteration']:.2f} | "
-            f"{100 * r['library_fraction_of_matmul_rate']:.0f}% | {100 * r['baseline_fraction_of_matmul_rate']:.0f}% |"
+            f"- {m['backend']}: {m['cpu']}, {m['cpu_count']} cores, devices {', '.join(m['devices']) or 'CPU only'}; "
+            f"{versions}, Keras {m['keras']}; measured matmul rate {result['matmul_gflop_per_s']:.1f} GFLOP/s "
+            "(float32)" + (
+                f", {result['matmul_bf16_gflop_per_s']:.1f} GFLOP/s (bfloat16)" if "matmul_bf16_gflop_per_s" in result else ""
+            ) + "."
         )
+    lines += [
+        "",
+        "| case | backend | it. | one fit: library / loop (s) | ratio | short fits: library / loop (s) | ratio "
+        "| in-fit it/s | tail after last batch (s) | with steps_per_execution (s) | images/s | GFLOP / it "
+        "| library % of matmul rate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for r in result["results"]:
+            short = (
+                f"{r['library_short_s']:.2f} / {r['baseline_short_s']:.2f} | {r['baseline_short_s'] / r['library_short_s']:.2f}x"
+                if "library_short_s" in r
+                else "- | -"
+            )
+            spe = f"{r['library_spe_long_s']:.2f} (k = {r['library_spe']})" if "library_spe_long_s" in r else "-"
+            lines.append(
+                f"| {r['case']} | {result['machine']['backend']}{' (XLA)' if r['library_jit_compile'] else ''} "
+                f"| {r['iterations']} | {r['library_long_s']:.2f} / {r['baseline_long_s']:.2f} "
+                f"| {r['baseline_long_s'] / r['library_long_s']:.2f}x | {short} | {r['library_in_fit_it_per_s']:.2f} "
+                f"| {r['library_tail_s']:.2f} | {spe} | {r['images_per_s']:.0f} | {flops[r['case']]:.2f} "
+                f"| {100 * r['iterations'] * flops[r['case']] / r['library_long_s'] / rate:.0f}% |"
+            )
+    lines += [
+        "",
+        "Ratio: the plain loop's wall time over the library's (above 1: the library is faster). "
+        "Times are whole calls: `fit()` with its start-up and teardown; the loop synchronised at the end. "
+        f"Work per iteration: XLA's count where JAX ran, else TensorFlow's profiler's; the matmul rate is the "
+        f"best measured here ({rate:.1f} GFLOP/s).",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    from wgan_keras.paths import outputs_dir
+def _worker(args):
+    if args.accelerator_toy:
+        rows = paper_scale_toy(args.accelerator_toy, seconds=args.toy_seconds)
+        result = {"machine": machine_description(), "paper_scale_toy": rows}
+    else:
+        result = run_cases(args.cases, args.iterations, args.warmup, args.short_calls, args.spe, args.accelerator)
+    with open(args.worker, "w") as handle:
+        json.dump(result, handle, indent=2)
 
+
+def _installed(backend):
+    module = "tensorflow" if backend == "tensorflow" else "jax"
+    return subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def _run_worker(backend, argv, timeout=None):
+    """This benchmark in a fresh process on ``backend``; returns its result."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "result.json")
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        command = [sys.executable, "-m", "wgan_keras.bench", "--worker", path, *argv]
+        subprocess.run(command, env=env, check=True, timeout=timeout)
+        with open(path) as handle:
+            return json.load(handle)
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m wgan_keras.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    parser.add_argument("--iterations", type=int, default=20, help="timed generator iterations per case")
+    parser.add_argument("--cases", nargs="+", default=None, choices=list(CASES) + list(ACCELERATOR_CASES))
+    parser.add_argument("--backends", nargs="+", default=None, choices=BACKENDS, help="default: every one installed")
+    parser.add_argument("--iterations", type=int, default=60, help="generator iterations of the long fit call")
+    parser.add_argument("--short-calls", type=int, default=4, help="fit calls the same iterations are split into")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--spe", type=int, default=5, help="steps_per_execution of the extra run (1: none)")
     parser.add_argument("--out", default=None, help="default: outputs/benchmarks")
     parser.add_argument("--memory", action="store_true", help="instead: a 20,000-iteration memory profile")
+    parser.add_argument("--accelerator", action="store_true", help="the papers' GPU cases and a paper-scale toy run")
+    parser.add_argument("--toy-iterations", type=int, default=20000, help="--accelerator: toy run length")
+    parser.add_argument("--toy-seconds", type=float, default=None, help="--accelerator: toy run time limit per set")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--accelerator-toy", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.iterations < 4 or args.warmup < 1 or args.short_calls < 0 or args.spe < 1:
+        parser.error("--iterations must be >= 4, --warmup >= 1, --short-calls >= 0 and --spe >= 1.")
+    if args.short_calls and args.iterations % args.short_calls:
+        parser.error(f"--iterations ({args.iterations}) must be a multiple of --short-calls ({args.short_calls}).")
+    if args.spe > 1 and args.iterations % args.spe:
+        parser.error(f"--iterations ({args.iterations}) must be a multiple of --spe ({args.spe}).")
+    if args.cases is None:
+        args.cases = list(CASES) + (list(ACCELERATOR_CASES) if args.accelerator else [])
+    if args.worker:
+        return _worker(args)
+
+    from wgan_keras.paths import outputs_dir
+
+    out = args.out or outputs_dir("benchmarks")
+    os.makedirs(out, exist_ok=True)
     if args.memory:
         result = memory_profile()
-        out = args.out or outputs_dir("benchmarks")
         with open(os.path.join(out, "memory.json"), "w") as handle:
             json.dump({"machine": machine_description(), **result}, handle, indent=2)
         print(json.dumps(result))
-        return
-    if args.iterations < 2 or args.warmup < 1:
-        parser.error("--iterations must be >= 2 and --warmup >= 1.")
-    result = run(args.cases, args.iterations, args.warmup, args.out or outputs_dir("benchmarks"))
-    print(markdown(result))
+        return None
+    backends = args.backends or [b for b in BACKENDS if _installed(b)]
+    common = ["--cases", *args.cases, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
+    common += ["--short-calls", str(args.short_calls), "--spe", str(args.spe)] + (["--accelerator"] if args.accelerator else [])
+    results = [_run_worker(backend, common) for backend in backends]
+    report = {"results": results}
+    if args.accelerator:
+        toy = ["--accelerator-toy", str(args.toy_iterations)]
+        if args.toy_seconds:
+            toy += ["--toy-seconds", str(args.toy_seconds)]
+        report["paper_scale_toy"] = _run_worker("jax" if "jax" in backends else backends[0], toy)
+    name = "accelerator" if args.accelerator else "latest"
+    with open(os.path.join(out, f"{name}.json"), "w") as handle:
+        json.dump(report, handle, indent=2)
+    text = markdown(results)
+    if args.accelerator:
+        text += "\nPaper-scale toy run (gan_toy.py's settings, WGAN-GP, 3 x 512 MLPs):\n\n"
+        text += "| data | iterations | seconds | exact W1 | modes |\n|---|---|---|---|---|\n"
+        for row in report["paper_scale_toy"]["paper_scale_toy"]:
+            modes = f"{row['modes']}/{row['n_modes']}" if "modes" in row else "-"
+            text += f"| {row['data']} | {row['iterations']} | {row['seconds']:.0f} | {row['w1']:.3f} | {modes} |\n"
+    with open(os.path.join(out, f"{name}.md"), "w") as handle:
+        handle.write(text)
+    print(text)
+    return report
 
 
 if __name__ == "__main__":

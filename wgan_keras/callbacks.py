@@ -20,28 +20,22 @@ from it, so a resumed run continues its numbering; otherwise the callback
 counts the steps it has seen itself, across ``fit`` calls.
 """
 
-import io
 import math
 import os
 import re
 
 import numpy as np
-import tensorflow as tf
 
 import keras
-from keras import ops
 
-from wgan_keras import plots
+from wgan_keras import measures, params, plots
+from wgan_keras.arrays import scalar, to_numpy
 
 __all__ = ["MetricsMonitor", "SampleMonitor", "write_image", "write_scalar"]
 
 
 def _positive_or_none(name, value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer or None; got {value!r}.")
-    return int(value)
+    return None if value is None else params.require_int(name, value, minimum=1)
 
 
 def _in_notebook():
@@ -54,16 +48,23 @@ def _in_notebook():
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def _to_numpy(value):
-    if isinstance(value, keras.Variable):
-        return np.asarray(value.numpy())
-    return np.asarray(ops.convert_to_numpy(value))
-
-
 # TensorBoard records written with TensorFlow's own ``tf.summary.write``, in
 # the format of TensorBoard's v2 scalar and image summaries, so that logging
 # does not need the ``tensorboard`` package (``tf.summary.scalar`` and
 # ``tf.summary.image`` do); TensorBoard reads them as usual.
+def _tensorflow():
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise ImportError(
+            "log_dir= writes TensorBoard records with tf.summary, which needs TensorFlow; it is not installed "
+            f"here (Keras backend {keras.backend.backend()!r}). Install tensorflow, or pass log_dir=None: the "
+            "values stay in the History and in the callback's records (MetricsMonitor.records, "
+            "SampleMonitor.snapshots and its PNG files)."
+        ) from error
+    return tf
+
+
 def _summary_metadata(plugin_name):
     from tensorflow.core.framework import summary_pb2
 
@@ -72,34 +73,21 @@ def _summary_metadata(plugin_name):
     )
 
 
-def write_scalar(name, value, step):
+def writescalar(name, value, step):
     """A TensorBoard scalar under the default writer (``tf.summary.scalar``'s format)."""
+    tf = _tensorflow()
     tf.summary.write(name, tf.constant(float(value), tf.float32), step=int(step), metadata=_summary_metadata("scalars"))
 
 
 def write_image(name, image, step):
     """A uint8 ``(H, W, C)`` image under the default writer (``tf.summary.image``'s format)."""
+    tf = _tensorflow()
     image = np.asarray(image, dtype=np.uint8)
     if image.ndim == 2:
         image = image[..., None]
     height, width = image.shape[:2]
     tensor = tf.stack([tf.as_string(width), tf.as_string(height), tf.image.encode_png(image)])
     tf.summary.write(name, tensor, step=int(step), metadata=_summary_metadata("images"))
-
-
-def _scalar(value):
-    """``value`` as a Python float when it is a number, else ``None``."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    try:
-        array = _to_numpy(value)
-    except Exception:  # noqa: BLE001 - anything that is not a tensor or number
-        return None
-    if array.shape == () and np.issubdtype(array.dtype, np.number):
-        return float(array)
-    return None
 
 
 class _StepSchedule(keras.callbacks.Callback):
@@ -109,6 +97,8 @@ class _StepSchedule(keras.callbacks.Callback):
     def __init__(self, every_n_steps, every_n_epochs, log_dir=None):
         super().__init__()
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
+        if self.log_dir is not None:
+            _tensorflow()  # fail now, not at the first record
         self._writer = None
         self.every_n_steps = _positive_or_none("every_n_steps", every_n_steps)
         if every_n_epochs is None and self.every_n_steps is None:
@@ -124,14 +114,14 @@ class _StepSchedule(keras.callbacks.Callback):
         """Generator iterations done so far (see the module docstring)."""
         counter = getattr(self.model, "generator_iterations", None)
         if counter is not None:
-            return int(_to_numpy(counter))
+            return int(to_numpy(counter, "generator_iterations"))
         return self._counted_steps
 
     def on_train_begin(self, logs=None):
         self._epoch_start = self._counted_steps
         self._previous_step = self.current_step()
         if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
+            self._writer = _tensorflow().summary.create_file_writer(self.log_dir)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
@@ -259,8 +249,9 @@ class SampleMonitor(_StepSchedule):
 
     def generate(self):
         """The generator's samples on the fixed noise, as a numpy array."""
-        noise = self.fixed_noise()
-        return _to_numpy(self.model.generator(noise, training=False))
+        from wgan_keras import compiled
+
+        return compiled.predict(self.model.generator, self.fixed_noise())
 
     # --------------------------------------------------------- callbacks
     def on_train_begin(self, logs=None):
@@ -292,39 +283,12 @@ class SampleMonitor(_StepSchedule):
 
     def snapshot(self, step=None, epoch=None):
         """Take one snapshot now; returns its ``(step, array)``."""
-        import matplotlib.pyplot as plt
-
         step = self.current_step() if step is None else int(step)
         epoch = self._epoch if epoch is None else int(epoch)
-        samples = self.generate()
-        title = f"step {step}"
-        if samples.ndim == 2 and samples.shape[1] == 2:
-            if self.lim is None:
-                reference = self.real if self.real is not None else samples
-                self.lim = float(np.ceil(1.2 * np.nanmax(np.abs(reference)) * 2) / 2) or 1.0
-            if self.show_critic:
-                critic = plots._as_critic(self.model)
-                fig = plots.critic_surface(critic, real=self.real, fake=samples, lim=self.lim, title=title)
-            else:
-                fig = plots.toy_samples(self.real, samples, title=title, lim=self.lim)
-            png = _png(fig)
-            array = _decode_png(png)
-        else:
-            array = plots.image_grid_array(samples)
-            fig = plots.image_grid(samples, title=title)
-            png = _png(fig)
-        plt.close(fig)
+        png, array = self.render(self.generate(), f"step {step}")
         self.snapshots.append((step, array))
         if self.output_dir is not None:
-            path = os.path.join(self.output_dir, f"samples_epoch_{epoch + 1:04d}_step_{step:07d}.png")
-            if os.path.exists(path) and not self.overwrite and path not in self.files:
-                raise FileExistsError(
-                    f"{path} already exists; pass overwrite=True to SampleMonitor to replace it."
-                )
-            with open(path, "wb") as handle:
-                handle.write(png)
-            if path not in self.files:
-                self.files.append(path)
+            self._write(png, os.path.join(self.output_dir, f"samples_epoch_{epoch + 1:04d}_step_{step:07d}.png"))
         if self.show_inline and _in_notebook():
             from IPython.display import Image, display
 
@@ -335,18 +299,38 @@ class SampleMonitor(_StepSchedule):
             self._writer.flush()
         return step, array
 
+    def render(self, samples, title):
+        """``(png bytes, uint8 pixels)`` of a snapshot: an image grid, or points over the data."""
+        import matplotlib.pyplot as plt
 
-def _png(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+        if samples.ndim == 2 and samples.shape[1] == 2:
+            if self.lim is None:
+                reference = self.real if self.real is not None else samples
+                self.lim = float(np.ceil(1.2 * np.nanmax(np.abs(reference)) * 2) / 2) or 1.0
+            if self.show_critic:
+                grid = measures.critic_values_on_grid(self.model, lim=self.lim)
+                fig = plots.critic_surface(grid, real=self.real, fake=samples, title=title)
+            else:
+                fig = plots.toy_samples(self.real, samples, title=title, lim=self.lim)
+            png = plots.figure_to_png(fig)
+            array = plots.png_to_array(png)
+        else:
+            array = plots.image_grid_array(samples)
+            fig = plots.image_grid(samples, title=title)
+            png = plots.figure_to_png(fig)
+        plt.close(fig)
+        return png, array
 
-
-def _decode_png(png):
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        return np.asarray(image.convert("RGB"))
+    def _write(self, png, path):
+        """Write a snapshot atomically; never replace a file of another run unless ``overwrite``."""
+        if os.path.exists(path) and not self.overwrite and path not in self.files:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to SampleMonitor to replace it.")
+        partial = f"{path}.partial"
+        with open(partial, "wb") as handle:
+            handle.write(png)
+        os.replace(partial, path)
+        if path not in self.files:
+            self.files.append(path)
 
 
 class MetricsMonitor(_StepSchedule):
@@ -420,14 +404,14 @@ class MetricsMonitor(_StepSchedule):
         seed=seed)`` (the same noise every time; the model's own stream is not
         advanced) and computes
 
-        * ``"w1"``: ``wgan_keras.metrics.wasserstein1(samples, real_sample)``
-          (exact; pass ``real_sample`` of the same size, 2,500 points as in
-          the VEEGAN/PacGAN protocol);
+        ``wgan_keras.metrics.toy_scores`` (what the command line reports):
+
+        * ``"w1"``: the exact W1 to ``real_sample`` (pass a sample of the
+          same size, 2,500 points as in the VEEGAN/PacGAN protocol);
         * with ``centers``: ``"modes"`` (modes captured),
           ``"high_quality"`` (fraction of samples within 3 std of their
           nearest mode) and ``"reverse_kl"`` (of the mode histogram; NaN
-          when no sample is of high quality) from
-          ``wgan_keras.metrics.mode_coverage``.
+          when no sample is of high quality).
 
         Args:
             real_sample: ``(m, 2)`` data points.
@@ -441,28 +425,16 @@ class MetricsMonitor(_StepSchedule):
         real_sample = np.asarray(real_sample, dtype="float32")
         if real_sample.ndim != 2 or real_sample.shape[1] != 2:
             raise ValueError(f"real_sample must have shape (m, 2); got {real_sample.shape}.")
-        if isinstance(centers, str):
-            from wgan_keras import data
-
-            centers, default_std = data.toy_modes(centers)
-            std = default_std if std is None else std
-        if centers is not None:
-            centers = np.asarray(centers, dtype="float64")
-            if std is None:
-                raise ValueError("std is required with explicit centers (the per-mode standard deviation).")
+        if centers is not None and not isinstance(centers, str) and std is None:
+            raise ValueError("std is required with explicit centers (the per-mode standard deviation).")
         n_samples = _positive_or_none("n_samples", n_samples)
 
         def toy_metrics(model):
-            from wgan_keras import metrics
+            from wgan_keras.metrics import toy_scores
 
-            samples = model.generate(n_samples, seed=seed)
-            values = {"w1": metrics.wasserstein1(samples, real_sample)}
-            if centers is not None:
-                coverage = metrics.mode_coverage(samples, centers, std)
-                values["modes"] = coverage["modes"]
-                values["high_quality"] = coverage["high_quality"]
-                values["reverse_kl"] = coverage["reverse_kl"]
-            return values
+            scores = toy_scores(model.generate(n_samples, seed=seed), real_sample, centers, std)
+            scores.pop("n_modes", None)  # a constant, not a measurement
+            return scores
 
         return cls(toy_metrics, **kwargs)
 
@@ -505,14 +477,14 @@ class MetricsMonitor(_StepSchedule):
         record = {"step": step, "epoch": epoch}
         record.update({self.prefix + str(k): v for k, v in values.items()})
         self.records.append(record)
-        scalars = {k: s for k, v in record.items() if k not in ("step", "epoch") for s in [_scalar(v)] if s is not None}
+        scalars = {k: s for k, v in record.items() if k not in ("step", "epoch") for s in [scalar(v)] if s is not None}
         for name in scalars:
             if name not in self._names:
                 self._names.append(name)
         if self._writer is not None:
             with self._writer.as_default():
                 for name, value in scalars.items():
-                    write_scalar(f"metrics/{name}", value, step)
+                    writescalar(f"metrics/{name}", value, step)
             self._writer.flush()
         if self.verbose:
             shown = ", ".join(f"{k}={v:.4g}" for k, v in scalars.items())
@@ -533,7 +505,7 @@ class MetricsMonitor(_StepSchedule):
         for record in self.records:
             for name in self._names:
                 if name in record:
-                    value = _scalar(record[name])
+                    value = scalar(record[name])
                     if value is not None:
                         latest[name] = value
         for name in self._names:
@@ -546,7 +518,7 @@ class MetricsMonitor(_StepSchedule):
 
     def series(self, name):
         """``(steps, values)`` arrays of one metric over all evaluations."""
-        pairs = [(r["step"], _scalar(r[name])) for r in self.records if name in r]
+        pairs = [(r["step"], scalar(r[name])) for r in self.records if name in r]
         if not pairs:
             raise KeyError(f"No evaluation recorded {name!r}; known: {self._names}.")
         steps, values = zip(*pairs)

@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 import os
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from wgan_keras import params
 
@@ -46,12 +46,15 @@ __all__ = [
     "toy",
     "toy_modes",
     "toy_dataset",
+    "ToyBatches",
+    "ArrayBatches",
     "parallel_lines",
     "parallel_lines_distances",
     "gaussians_1d",
     "gaussian_pdf",
     "GAUSSIANS_1D_DEFAULTS",
     "digits",
+    "stratified_split",
     "load",
 ]
 
@@ -181,56 +184,51 @@ def toy_modes(name: str) -> tuple[np.ndarray, float]:
     return _grid_centres() / _25G_DIV, _25G_STD / _25G_DIV
 
 
-def _toy_batch_fn(name: str, batch_size: int, seed: int):
-    """A TF function mapping a batch index to that batch (stateless RNG)."""
-    if name == "8gaussians":
-        centres = tf.constant(_ring_centres() / _8G_DIV, tf.float32)
-        std = _8G_STD / _8G_DIV
-    elif name == "25gaussians":
-        centres = tf.constant(_grid_centres() / _25G_DIV, tf.float32)
-        std = _25G_STD / _25G_DIV
-    else:
-        centres, std = None, None
-    k = 0 if centres is None else int(centres.shape[0])
-    seed_t = tf.constant(seed, tf.int64)
+class ToyBatches(keras.utils.PyDataset):
+    """Endless, reproducible batches of a toy distribution: item ``i`` is batch ``start + i``.
 
-    def make(index):
-        key = tf.stack([seed_t, tf.cast(index, tf.int64)])
-        keys = tf.random.experimental.stateless_split(key, num=3)
-        if centres is not None:
-            which = tf.random.stateless_uniform(
-                [batch_size], seed=keys[0], minval=0, maxval=k, dtype=tf.int32
-            )
-            noise = tf.random.stateless_normal(
-                [batch_size, 2], seed=keys[1], dtype=tf.float32
-            )
-            return tf.gather(centres, which) + std * noise
-        # Swiss roll, the closed form of sklearn.datasets.make_swiss_roll.
-        u = tf.random.stateless_uniform([batch_size], seed=keys[0], dtype=tf.float32)
-        t = 1.5 * math.pi * (1.0 + 2.0 * u)
-        noise = tf.random.stateless_normal(
-            [batch_size, 2], seed=keys[1], dtype=tf.float32
-        )
-        roll = tf.stack([t * tf.cos(t), t * tf.sin(t)], axis=1)
-        return (roll + _SR_NOISE * noise) / _SR_DIV
+    Batch ``k`` is drawn from ``numpy.random.default_rng([seed, k])``, so it
+    is a fixed function of ``(name, batch_size, seed, k)`` on every backend
+    and in every process; see :func:`toy_dataset`.
+    """
 
-    return make
+    def __init__(self, name, batch_size=256, seed=0, start=0):
+        super().__init__()
+        self.name = params.require_choice("name", name, TOY_NAMES)
+        self.batch_size = params.require_int("batch_size", batch_size, minimum=1)
+        self.seed = params.require_seed(seed)
+        self.start = params.require_int("start", start, minimum=0)
+        if name != "swissroll":
+            self._centres, self._std = toy_modes(name)
+
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng([self.seed, self.start + index])
+        if self.name == "swissroll":
+            # The closed form of sklearn.datasets.make_swiss_roll (x and z columns).
+            t = 1.5 * math.pi * (1.0 + 2.0 * rng.random(self.batch_size))
+            roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + _SR_NOISE * rng.standard_normal((self.batch_size, 2))
+            return (roll / _SR_DIV).astype(np.float32)
+        which = rng.integers(0, len(self._centres), size=self.batch_size)
+        points = self._centres[which] + self._std * rng.standard_normal((self.batch_size, 2))
+        return points.astype(np.float32)
 
 
-def toy_dataset(
-    name: str, batch_size: int = 256, seed: int = 0, start: int = 0
-) -> tf.data.Dataset:
+def toy_dataset(name: str, batch_size: int = 256, seed: int = 0, start: int = 0) -> ToyBatches:
     """Endless, reproducible stream of toy batches for WGAN-GP toy training.
 
     WGAN-GP (Gulrajani et al. 2017), Section 4.1 / ``gan_toy.py``
     (``inf_train_gen``, batch 256; a fresh real batch for every critic
-    iteration, Algorithm 1). Same distributions as :func:`toy`, but drawn
-    with TensorFlow stateless random ops keyed by ``(seed, batch index)``:
-    batch ``i`` is a fixed function of ``(name, batch_size, seed, i)``, so
-    the stream is reproducible and ``start=k`` resumes it at batch ``k``
-    (e.g. after restoring a checkpoint). The numbers differ from
-    :func:`toy` with the same seed (different generator), the distribution
-    is the same.
+    iteration, Algorithm 1). Same distributions as :func:`toy`, drawn batch
+    by batch: batch ``k`` is a fixed function of ``(name, batch_size, seed,
+    k)`` (``numpy.random.default_rng([seed, k])``), the same on every Keras
+    backend. A ``keras.utils.PyDataset`` that ``fit`` reads by index, so a
+    model continues the stream where it stopped (also after a restore);
+    ``start=k`` makes item 0 batch ``k``. The numbers differ from
+    :func:`toy` with the same seed (other draws), the distribution is the same.
 
     Args:
         name: one of :data:`TOY_NAMES`.
@@ -239,17 +237,64 @@ def toy_dataset(
         start: index of the first batch (>= 0).
 
     Returns:
-        An infinite, prefetched ``tf.data.Dataset`` of float32 tensors of
+        A :class:`ToyBatches`: endless, ``stream[i]`` is a float32 array of
         shape (batch_size, 2).
     """
-    params.require_choice("name", name, TOY_NAMES)
-    batch_size = params.require_int("batch_size", batch_size, minimum=1)
-    seed = params.require_seed(seed)
-    start = params.require_int("start", start, minimum=0)
-    make = _toy_batch_fn(name, batch_size, seed)
-    ds = tf.data.Dataset.counter(start=start, dtype=tf.int64)
-    ds = ds.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ToyBatches(name, batch_size=batch_size, seed=seed, start=start)
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of arrays in a seeded permutation per pass: item ``i`` is batch ``i``.
+
+    Pass ``p`` (items ``p * per_pass ... (p + 1) * per_pass - 1``) is the
+    permutation of ``numpy.random.default_rng([seed, p])`` (or the arrays'
+    order with ``shuffle=False``); an endless stream drops each pass's
+    incomplete last batch, a single pass keeps it unless ``drop_remainder``.
+
+    Args:
+        arrays: one array, or a tuple of arrays with the same length (e.g.
+            images and labels; items are then tuples).
+        batch_size: rows per batch.
+        seed: seeds the permutations.
+        shuffle: a new permutation every pass.
+        repeat: endless (``num_batches`` None); otherwise one pass.
+        drop_remainder: (one pass) drop the incomplete last batch.
+    """
+
+    def __init__(self, arrays, batch_size, seed=0, shuffle=True, repeat=True, drop_remainder=True):
+        super().__init__()
+        self.arrays = arrays if isinstance(arrays, tuple) else (arrays,)
+        self.batch_size = params.require_int("batch_size", batch_size, minimum=1)
+        self.seed = params.require_seed(seed)
+        self.shuffle = bool(shuffle)
+        self.repeat = bool(repeat)
+        self.rows = len(self.arrays[0])
+        if any(len(a) != self.rows for a in self.arrays):
+            raise ValueError(f"arrays must have the same length; got {[len(a) for a in self.arrays]}.")
+        full = self.repeat or drop_remainder
+        self.per_pass = self.rows // self.batch_size if full else math.ceil(self.rows / self.batch_size)
+        if self.per_pass == 0:
+            raise ValueError(
+                f"batch_size={batch_size} is larger than the {self.rows} rows: no batch would be made "
+                "(drop_remainder=True)."
+            )
+        self._order = (None, None)
+
+    @property
+    def num_batches(self):
+        return None if self.repeat else self.per_pass
+
+    def __getitem__(self, index):
+        which, position = divmod(index, self.per_pass)
+        if not self.repeat and which:
+            raise IndexError(f"batch {index} of a single pass of {self.per_pass} batches.")
+        if self.shuffle and self._order[0] != which:
+            self._order = (which, np.random.default_rng([self.seed, which]).permutation(self.rows))
+        rows = slice(position * self.batch_size, (position + 1) * self.batch_size)
+        if self.shuffle:
+            rows = self._order[1][rows]
+        batch = tuple(a[rows] for a in self.arrays)
+        return batch[0] if len(batch) == 1 else batch
 
 
 # --------------------------------------------------------------------------
@@ -364,8 +409,12 @@ def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def _split_indices(labels: np.ndarray, validation_fraction: float, seed: int):
-    """Seeded stratified train/validation index split (plain if impossible)."""
+def stratified_split(labels: np.ndarray, validation_fraction: float, seed: int):
+    """Seeded train/validation index split, stratified by class (plain when a class is too small).
+
+    ``ceil(validation_fraction * n)`` validation indices (at least 1, at most
+    ``n - 1``); the digits' split and the ``QualityScorer``'s held-out set.
+    """
     from sklearn.model_selection import train_test_split
 
     n = len(labels)
@@ -400,25 +449,27 @@ def digits(
 
     Args:
         image_size: output side; 8 keeps the native size, otherwise bilinear
-            ``tf.image.resize`` to (image_size, image_size) (e.g. 16, 28, 32),
-            clipped to [-1, 1].
+            resizing (``keras.ops.image.resize``, half-pixel centres) to
+            (image_size, image_size) (e.g. 16, 28, 32), clipped to [-1, 1].
         split: ``"train"``, ``"validation"`` or ``"all"``. The split is a
             seeded random split, stratified by digit class, with
             ``ceil(validation_fraction * 1797)`` validation images (360 for
             0.2); train and validation are disjoint and cover all images.
         validation_fraction: in (0, 1).
-        seed: seeds the split and the dataset shuffle.
-        batch_size: ``None`` returns numpy arrays; an int returns a prefetched
-            ``tf.data.Dataset`` of batches.
-        shuffle: (dataset only) seeded shuffle, reshuffled every epoch.
-        drop_remainder: (dataset only) drop the last incomplete batch.
+        seed: seeds the split and the batches' permutations.
+        batch_size: ``None`` returns numpy arrays; an int returns batches,
+            an :class:`ArrayBatches` (a ``keras.utils.PyDataset``, the same
+            on every backend).
+        shuffle: (batches only) a seeded permutation per pass.
+        drop_remainder: (batches only, single pass) drop the last incomplete
+            batch.
         return_labels: also return the int32 labels (arrays ``(x, y)`` or
             batches ``(x, y)``).
-        repeat: (dataset only) repeat endlessly.
+        repeat: (batches only) endless, a new permutation every pass.
 
     Returns:
         float32 images (N, image_size, image_size, 1) [and int32 labels (N,)],
-        or a ``tf.data.Dataset`` of such batches. With ``split="all"`` and
+        or an :class:`ArrayBatches` of such batches. With ``split="all"`` and
         numpy output the images are in scikit-learn's order.
     """
     from sklearn.datasets import load_digits
@@ -438,34 +489,24 @@ def digits(
     images = bunch.images.astype(np.float32) / 8.0 - 1.0  # 0..16 -> -1..1
     labels = bunch.target.astype(np.int32)
     if split != "all":
-        train_idx, val_idx = _split_indices(labels, vf, seed)
+        train_idx, val_idx = stratified_split(labels, vf, seed)
         sel = train_idx if split == "train" else val_idx
         images, labels = images[sel], labels[sel]
     images = images[..., None]
     if image_size != images.shape[1]:
-        images = tf.image.resize(
-            images, (image_size, image_size), method="bilinear"
-        ).numpy()
-        images = np.clip(images, -1.0, 1.0).astype(np.float32)
+        images = keras.ops.image.resize(images, (image_size, image_size), interpolation="bilinear")
+        images = np.clip(keras.ops.convert_to_numpy(images), -1.0, 1.0).astype(np.float32)
 
     if batch_size is None:
         return (images, labels) if return_labels else images
 
-    n = len(images)
-    if drop_remainder and not repeat and batch_size > n:
+    if batch_size > len(images) and (drop_remainder or repeat):
         raise ValueError(
-            f"batch_size={batch_size} is larger than the {n} images of "
-            f"split={split!r} with drop_remainder=True: no batch would be made."
+            f"batch_size={batch_size} is larger than the {len(images)} images of "
+            f"split={split!r}: no full batch would be made."
         )
-    ds = tf.data.Dataset.from_tensor_slices(
-        (images, labels) if return_labels else images
-    )
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    arrays = (images, labels) if return_labels else images
+    return ArrayBatches(arrays, batch_size, seed=seed, shuffle=shuffle, repeat=repeat, drop_remainder=drop_remainder)
 
 
 # --------------------------------------------------------------------------
@@ -499,10 +540,19 @@ _SHUFFLE_BUFFER = {
 }
 
 
-def _tfds_is_mocked(tfds) -> bool:
-    """True inside ``tfds.testing.mock_data`` (as_dataset is replaced)."""
-    fn = tfds.core.DatasetBuilder.as_dataset
-    return getattr(fn, "__module__", "").startswith("tensorflow_datasets.testing")
+def _tensorflow():
+    """TensorFlow, or an error that says what needs it and what works without it."""
+    try:
+        import tensorflow as tf
+        import tensorflow_datasets  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            "wgan_keras.data.load reads tensorflow-datasets, which needs TensorFlow and tensorflow-datasets; "
+            f"they are not installed here (Keras backend {keras.backend.backend()!r}: {error}). Install them "
+            "(pip install -r requirements.txt), or train on data that needs neither: "
+            "wgan_keras.data.digits(), wgan_keras.data.toy_dataset(), or numpy arrays of your own."
+        ) from error
+    return tf
 
 
 def _not_found_message(name: str, builder, data_dir) -> str:
@@ -529,12 +579,14 @@ def _not_found_message(name: str, builder, data_dir) -> str:
 
 def _to_unit_range(image):
     """uint8 (or float in [0, 255]) image -> float32 in [-1, 1]."""
+    tf = _tensorflow()
     image = tf.cast(image, tf.float32) / 127.5 - 1.0
     return tf.clip_by_value(image, -1.0, 1.0)
 
 
 def _preprocess(name: str, size):
     """Per-example image transform for :func:`load` (returns float [-1, 1])."""
+    tf = _tensorflow()
 
     def celeb_a(image):
         # Central CELEBA_CROP square of the 218x178 image, then resize.
@@ -588,7 +640,7 @@ def load(
     shuffle: bool = True,
     repeat: bool = False,
     drop_remainder: bool = True,
-) -> tf.data.Dataset:
+):
     """Real image sets from tensorflow-datasets, scaled to [-1, 1].
 
     The image experiments of WGAN (Arjovsky et al. 2017, Section 4: LSUN
@@ -616,8 +668,8 @@ def load(
         image_size: output side (>= 1) or None for the default above.
         data_dir: folder of prepared tensorflow-datasets sets; None uses
             ``TFDS_DATA_DIR`` or ``~/tensorflow_datasets``.
-        download: if False (default) never touch the network: when the set is
-            not prepared locally raise :class:`DatasetNotFoundError` at once.
+        download: if False (default) never touch the network: when the set
+            cannot be read locally raise :class:`DatasetNotFoundError` at once.
             If True, download and prepare it first (needs internet; CelebA
             and LSUN are large).
         seed: seeds the file order and the shuffle buffer.
@@ -627,9 +679,11 @@ def load(
 
     Returns:
         A prefetched ``tf.data.Dataset`` of float32 batches
-        (batch_size, H, W, C) in [-1, 1].
+        (batch_size, H, W, C) in [-1, 1]. It needs TensorFlow (on the JAX
+        backend too; ``fit`` accepts it there when TensorFlow is installed).
 
     Raises:
+        ImportError: TensorFlow or tensorflow-datasets is not installed.
         ValueError: unknown name or bad arguments.
         DatasetNotFoundError: (a ``FileNotFoundError`` and ``RuntimeError``)
             when ``download=False`` and the data is not present.
@@ -645,6 +699,7 @@ def load(
         image_size = params.require_int("image_size", image_size, minimum=1)
     seed = params.require_seed(seed)
 
+    tf = _tensorflow()
     import tensorflow_datasets as tfds
 
     if data_dir is None:
@@ -653,18 +708,14 @@ def load(
     else:
         data_dir = os.fspath(data_dir)
     builder = tfds.builder(name, data_dir=data_dir)
-    mocked = _tfds_is_mocked(tfds)
-    if not mocked and not builder.is_prepared():
-        if not download:
-            raise DatasetNotFoundError(_not_found_message(name, builder, data_dir))
+    if download:
         builder.download_and_prepare()
-    elif download and mocked:
-        builder.download_and_prepare()  # a no-op under mock_data
-
     read_config = tfds.ReadConfig(shuffle_seed=seed)
-    ds = builder.as_dataset(
-        split=split, shuffle_files=bool(shuffle), read_config=read_config
-    )
+    try:
+        ds = builder.as_dataset(split=split, shuffle_files=bool(shuffle), read_config=read_config)
+    except (AssertionError, FileNotFoundError, tfds.core.registered.DatasetNotFoundError) as error:
+        # tensorflow-datasets signals "not prepared here" with an AssertionError.
+        raise DatasetNotFoundError(_not_found_message(name, builder, data_dir)) from error
     size = image_size if image_size is not None else _DEFAULT_SIZE[name]
     fn = _preprocess(name, size)
     ds = ds.map(lambda ex: ex["image"], num_parallel_calls=tf.data.AUTOTUNE)

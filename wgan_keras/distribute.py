@@ -1,6 +1,6 @@
 """One ``strategy`` parameter for the library, the CLI and the notebooks.
 
-``get_strategy(name)`` with name in ``STRATEGIES``:
+On TensorFlow, ``get_strategy(name)`` with name in ``STRATEGIES``:
 
 * ``"auto"``: a TPU when one is attached (Colab: ``COLAB_TPU_ADDR``, Cloud:
   ``TPU_NAME``), else ``multi_worker`` when ``TF_CONFIG`` names more than one
@@ -18,14 +18,48 @@ Build the networks and the model and call ``compile`` inside
 ``strategy.scope()``; ``fit`` then splits each global batch across replicas.
 The models scale their losses for the global batch and draw random numbers
 for the global batch, so N replicas compute what one device computes.
+
+On JAX, data parallelism is ``keras.distribution.DataParallel`` (one global
+program whose batch axis is split over the devices): ``"mirrored"`` (or
+``"auto"`` with several local devices) sets it over the local devices,
+``"tpu"`` over the TPU cores JAX sees (a Colab TPU runtime), ``"default"``
+none; ``"multi_worker"`` is TensorFlow's (on JAX call
+``jax.distributed.initialize()`` on every host, then use ``"mirrored"``).
+The returned object has the two members the notebooks and the CLI use,
+``scope()`` and ``num_replicas_in_sync``.
 """
 
+import contextlib
 import json
 import os
 
-import tensorflow as tf
+import keras
+
+from wgan_keras import params
 
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+class DataParallel:
+    """JAX: ``keras.distribution.DataParallel`` set for the whole program.
+
+    ``scope()`` is a no-op (the distribution is global, as Keras needs it
+    during ``fit`` too); ``num_replicas_in_sync`` is the number of devices.
+    """
+
+    def __init__(self, devices):
+        self.devices = list(devices)
+        self.num_replicas_in_sync = len(self.devices)
+        self.distribution = None
+        if len(self.devices) > 1:
+            self.distribution = keras.distribution.DataParallel(devices=self.devices)
+        keras.distribution.set_distribution(self.distribution)
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+    def __repr__(self):
+        return f"DataParallel({self.num_replicas_in_sync} device(s))"
 
 
 def _tpu_address():
@@ -42,10 +76,13 @@ def _workers_in_tf_config():
 
 def resolve(name="auto"):
     """The concrete strategy name ``get_strategy(name)`` would build."""
-    if name not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}; got {name!r}.")
+    params.require_choice("strategy", name, STRATEGIES)
+    if keras.backend.backend() == "jax":
+        return _resolve_jax(name)
     if name != "auto":
         return name
+    import tensorflow as tf
+
     if _tpu_address():
         return "tpu"
     if _workers_in_tf_config() > 1:
@@ -66,6 +103,10 @@ def get_strategy(name="auto", devices=None, tpu=None):
             environment, as on Colab).
     """
     name = resolve(name)
+    if keras.backend.backend() == "jax":
+        return _jax_strategy(name, devices)
+    import tensorflow as tf
+
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -80,8 +121,36 @@ def get_strategy(name="auto", devices=None, tpu=None):
     return _tpu_strategy(tpu)
 
 
+def _resolve_jax(name):
+    import jax
+
+    if name == "multi_worker":
+        raise ValueError(
+            "strategy='multi_worker' is TensorFlow's MultiWorkerMirroredStrategy; on the JAX backend call "
+            "jax.distributed.initialize() on every host and use strategy='mirrored' (keras.distribution."
+            "DataParallel over all devices)."
+        )
+    if name == "tpu" and not [d for d in jax.devices() if d.platform == "tpu"]:
+        raise ValueError("strategy='tpu': JAX sees no TPU device (on Colab, choose a TPU runtime).")
+    if name == "auto":
+        return "mirrored" if len(jax.local_devices()) > 1 else "default"
+    return name
+
+
+def _jax_strategy(name, devices):
+    import jax
+
+    if name == "default":
+        return DataParallel(jax.local_devices()[:1])
+    if name == "tpu":
+        return DataParallel([d for d in jax.devices() if d.platform == "tpu"])
+    return DataParallel(devices or jax.local_devices())
+
+
 def _tpu_strategy(tpu):
     """TensorFlow's documented TPU start-up sequence."""
+    import tensorflow as tf
+
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or _tpu_address() or "")
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)

@@ -18,8 +18,10 @@ Sign conventions: all losses are *minimised*.
 
 import math
 
-import tensorflow as tf
 from keras import ops
+from keras import random as keras_random
+
+from wgan_keras.autodiff import input_gradient
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -127,23 +129,17 @@ def gradient_penalty(
     Returns:
         The scalar penalty, or ``(penalty, norms)`` with ``return_norms``.
     """
-    real = tf.convert_to_tensor(real)
-    fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
-    if real.shape.rank is not None and fake.shape.rank is not None:
-        if real.shape[1:] != fake.shape[1:]:
-            raise ValueError(
-                f"gradient_penalty: `real` and `fake` must have the same sample shape; "
-                f"got {real.shape} and {fake.shape}."
-            )
+    real = ops.convert_to_tensor(real)
+    fake = ops.cast(ops.convert_to_tensor(fake), real.dtype)
+    if tuple(real.shape[1:]) != tuple(fake.shape[1:]):
+        raise ValueError(
+            f"gradient_penalty: `real` and `fake` must have the same sample shape; "
+            f"got {tuple(real.shape)} and {tuple(fake.shape)}."
+        )
     if eps is None:
-        from keras import random
-
-        eps = random.uniform((tf.shape(real)[0],), seed=seed)
+        eps = keras_random.uniform((ops.shape(real)[0],), seed=seed)
     x_hat = interpolate(real, fake, eps)
-    with tf.GradientTape() as tape:
-        tape.watch(x_hat)
-        values = critic(x_hat, training=training)
-    gradients = tape.gradient(values, x_hat)
+    gradients = input_gradient(lambda x: critic(x, training=training), x_hat)
     penalty, norms = penalty_from_gradients(gradients, target, one_sided, epsilon)
     return (penalty, norms) if return_norms else penalty
 

@@ -15,10 +15,19 @@ clipped WGAN critic the difference is large:
   baseline) use ``epsilon=1e-8``; Keras uses 1e-7.
 
 Each function returns a new optimizer (an optimizer keeps per-variable
-state, so the generator and the critic each need their own).
+state, so the generator and the critic each need their own). This module is
+the one place where the papers' learning rates are written: ``None`` means
+the paper's value.
 """
 
 import keras
+
+from wgan_keras import params
+
+#: The papers' learning rates.
+WGAN_LEARNING_RATE = 5e-5
+WGAN_GP_LEARNING_RATE = 1e-4
+GAN_LEARNING_RATE = 2e-4
 
 #: ``epsilon`` inside Keras RMSprop's square root that matches PyTorch's
 #: ``eps=1e-8`` outside it: ``sqrt(v + 1e-16) ~ sqrt(v) + 1e-8`` at both ends.
@@ -26,19 +35,29 @@ RMSPROP_EPSILON = 1e-16
 ADAM_EPSILON = 1e-8
 
 
-def wgan_rmsprop(learning_rate=5e-5):
+def _rate(learning_rate, paper):
+    if learning_rate is None:
+        return paper
+    return params.require_number("learning_rate", learning_rate, minimum=0, exclusive_minimum=True)
+
+
+def wgan_rmsprop(learning_rate=None):
     """WGAN Algorithm 1: RMSProp, ``alpha = 5e-5`` (PyTorch's ``rho=0.99``)."""
-    return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=RMSPROP_EPSILON)
+    return keras.optimizers.RMSprop(_rate(learning_rate, WGAN_LEARNING_RATE), rho=0.99, epsilon=RMSPROP_EPSILON)
 
 
-def wgan_gp_adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9):
+def wgan_gp_adam(learning_rate=None, beta_1=0.0, beta_2=0.9):
     """WGAN-GP Algorithm 1: Adam(``alpha = 1e-4``, ``beta_1 = 0``, ``beta_2 = 0.9``).
 
     The toy code (``gan_toy.py``) uses ``beta_1 = 0.5``.
     """
-    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=ADAM_EPSILON)
+    beta_1 = params.require_number("beta_1", beta_1, minimum=0, maximum=1)
+    return keras.optimizers.Adam(
+        _rate(learning_rate, WGAN_GP_LEARNING_RATE), beta_1=beta_1, beta_2=beta_2, epsilon=ADAM_EPSILON
+    )
 
 
-def gan_adam(learning_rate=2e-4, beta_1=0.5):
+def gan_adam(learning_rate=None, beta_1=0.5):
     """The DCGAN baseline (Radford et al. 2016): Adam(2e-4, ``beta_1 = 0.5``)."""
-    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, epsilon=ADAM_EPSILON)
+    beta_1 = params.require_number("beta_1", beta_1, minimum=0, maximum=1)
+    return keras.optimizers.Adam(_rate(learning_rate, GAN_LEARNING_RATE), beta_1=beta_1, epsilon=ADAM_EPSILON)

@@ -14,18 +14,21 @@ Which figure each function reproduces:
 * :func:`toy_samples` - generated points over the data (WGAN-GP toy
   experiments, ``gan_toy.py``).
 * :func:`critic_surface` - WGAN-GP Figure 1a, the critic's value surface on
-  a 128 x 128 grid over ``[-3, 3]^2``.
+  a 128 x 128 grid over ``[-3, 3]^2`` (the values come from
+  ``wgan_keras.measures.critic_values_on_grid``).
 * :func:`wasserstein_curve` with :func:`median_filter` - WGAN Figures 3-4,
   the Wasserstein estimate over generator iterations, median-filtered with
   window 101.
-* :func:`gradient_norms_per_layer` with :func:`critic_gradient_norms` -
-  WGAN-GP Figure 1b left, log gradient norm per critic layer.
+* :func:`gradient_norms_per_layer` - WGAN-GP Figure 1b left, log gradient
+  norm per critic layer (``wgan_keras.measures.critic_gradient_norms``).
 * :func:`weight_histograms` - WGAN-GP Figure 1b right, critic weights under
   clipping and under the gradient penalty.
 * :func:`distances_vs_theta` - WGAN Figure 1, EM and JS distances between the
   parallel lines ``P_0`` and ``P_theta``.
 * :func:`training_animation` - a GIF of snapshots (e.g.
   ``callbacks.SampleMonitor.snapshots``).
+
+Plots only draw: every function takes numbers (arrays), never a network.
 """
 
 import io
@@ -35,19 +38,16 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 import scipy.ndimage
-import tensorflow as tf
 from matplotlib.figure import Figure
 
-import keras
-from keras import ops
-
 from wgan_keras import params
+from wgan_keras.arrays import to_numpy
 
 __all__ = [
-    "critic_gradient_norms",
     "critic_surface",
-    "critic_values_on_grid",
     "distances_vs_theta",
+    "figure_to_array",
+    "figure_to_png",
     "gradient_norms_per_layer",
     "image_grid",
     "image_grid_array",
@@ -73,70 +73,13 @@ def _new_axes(ax, figsize=(5.0, 4.0)):
 
 
 def _numpy(values, dtype="float64"):
-    if isinstance(values, keras.Variable):
-        values = values.numpy()
-    elif isinstance(values, (tf.Tensor, tf.Variable)) or hasattr(values, "numpy"):
-        values = ops.convert_to_numpy(values)
-    return np.asarray(values, dtype=dtype)
-
-
-def _as_critic(critic):
-    """The critic network of ``critic``.
-
-    Accepts a network (``keras.Model``) or any callable from samples to
-    values, or an adversarial model with a ``critic`` (WGAN, WGAN-GP) or a
-    ``discriminator`` (GAN; its values are logits) attribute.
-    """
-    for name in ("critic", "discriminator"):
-        inner = getattr(critic, name, None)
-        if isinstance(inner, keras.Model):
-            return inner
-    if not callable(critic):
-        raise TypeError(
-            "critic must be a keras.Model, a callable from samples to values, or a model with a "
-            f"`critic` or `discriminator` attribute; got {type(critic).__name__}."
-        )
-    return critic
-
-
-def _call_critic(critic, x):
-    if isinstance(critic, keras.Layer):
-        return critic(x, training=False)
-    return critic(x)
-
-
-def _kernel_layers(model):
-    """The Dense / Conv layers of ``model`` that own a kernel, input to output.
-
-    Nested models are searched recursively, in the order of ``model.layers``.
-    """
-    found = []
-
-    def visit(layer):
-        children = getattr(layer, "layers", None)
-        if isinstance(layer, keras.Model) or (children and not hasattr(layer, "kernel")):
-            for child in children or ():
-                visit(child)
-            return
-        if not (isinstance(layer, (keras.layers.Dense, keras.layers.EinsumDense))
-                or "Conv" in type(layer).__name__):
-            return
-        try:
-            kernel = layer.kernel
-        except (AttributeError, ValueError):
-            return
-        if kernel is not None:
-            found.append(layer)
-
-    visit(model)
-    return found
+    return to_numpy(values, "values", dtype)
 
 
 # ---------------------------------------------------------------- images
 def _grid_shape(n, nrows, ncols):
-    for name, value in (("nrows", nrows), ("ncols", ncols)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{name} must be a positive integer or None; got {value!r}.")
+    nrows = None if nrows is None else params.require_int("nrows", nrows, minimum=1)
+    ncols = None if ncols is None else params.require_int("ncols", ncols, minimum=1)
     if nrows is None and ncols is None:
         ncols = math.ceil(math.sqrt(n))
     if nrows is None:
@@ -262,60 +205,15 @@ def toy_samples(real, fake, title=None, ax=None, lim=None):
 
 
 # -------------------------------------------------------- critic surface
-def critic_values_on_grid(critic, lim=3.0, resolution=128, batch_size=8192):
-    """The critic's value on a ``resolution x resolution`` grid over ``[-lim, lim]^2``.
-
-    The data of WGAN-GP Figure 1a (128 x 128 over ``[-3, 3]^2`` in the
-    official ``gan_toy.py``). ``Z`` is laid out the way ``plt.contour(xs,
-    ys, Z)`` expects: rows follow ``y``, columns follow ``x``. (The official
-    code fills the points with ``meshgrid`` and transposes the reshaped
-    values; getting that transpose wrong mirrors the surface across the
-    diagonal, which is invisible on symmetric data such as the 8 or 25
-    Gaussians but not on the Swiss roll.)
-
-    Args:
-        critic: a ``keras.Model`` or callable from ``(n, 2)`` points to
-            ``(n,)`` or ``(n, 1)`` values, or a model with a ``critic`` /
-            ``discriminator`` attribute (the GAN's values are logits).
-        lim: half-width of the square.
-        resolution: points per axis.
-        batch_size: points per critic call.
-
-    Returns:
-        ``(xs, ys, Z)``: ``xs`` and ``ys`` of shape ``(resolution,)`` from
-        ``-lim`` to ``lim``, and ``Z`` of shape ``(resolution, resolution)``
-        with ``Z[i, j] = f(xs[j], ys[i])``.
-    """
-    critic = _as_critic(critic)
-    resolution = params.require_int("resolution", resolution, minimum=2)
-    if not lim > 0:
-        raise ValueError(f"lim must be positive; got {lim!r}.")
-    xs = np.linspace(-lim, lim, resolution)
-    ys = np.linspace(-lim, lim, resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)  # "xy" indexing: grid_x[i, j] = xs[j], grid_y[i, j] = ys[i]
-    points = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1).astype("float32")
-    values = []
-    for start in range(0, len(points), batch_size):
-        out = _numpy(_call_critic(critic, points[start : start + batch_size]))
-        values.append(out.reshape(out.shape[0], -1))
-    values = np.concatenate(values, axis=0)
-    if values.shape != (len(points), 1):
-        raise ValueError(
-            f"The critic must return one value per point, shape (n, 1) or (n,); got {values.shape[1]} "
-            "values per point."
-        )
-    return xs, ys, values.reshape(resolution, resolution)
-
-
-def critic_surface(critic, real=None, fake=None, lim=3.0, resolution=128, ax=None, title=None, levels=None):
+def critic_surface(grid, real=None, fake=None, ax=None, title=None, levels=None):
     """Contours of the critic's value with the data and samples (WGAN-GP Figure 1a).
 
     Args:
-        critic: as for :func:`critic_values_on_grid`.
+        grid: ``(xs, ys, Z)`` from ``wgan_keras.measures.critic_values_on_grid``
+            (the paper: 128 x 128 points over ``[-3, 3]^2``); the plot shows
+            the grid's square.
         real, fake: optional ``(n, 2)`` points drawn over the contours (real
             orange, generated green).
-        lim, resolution: the grid, ``resolution x resolution`` over
-            ``[-lim, lim]^2`` (the paper: 128 over ``[-3, 3]^2``).
         ax: draw into this axes instead of a new figure.
         title: axes title.
         levels: passed to ``ax.contour`` (number or values of the levels).
@@ -324,13 +222,15 @@ def critic_surface(critic, real=None, fake=None, lim=3.0, resolution=128, ax=Non
         The Figure; the axes holds the contour set, then one scatter
         collection per point set given.
     """
-    xs, ys, values = critic_values_on_grid(critic, lim=lim, resolution=resolution)
+    xs, ys, values = (_numpy(part) for part in grid)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(f"grid must be (xs, ys, Z) with Z of shape (len(ys), len(xs)); got Z {values.shape}.")
     fig, ax = _new_axes(ax, figsize=(5.0, 5.0))
     kwargs = {} if levels is None else {"levels": levels}
     ax.contour(xs, ys, values, **kwargs)
     toy_samples(real, fake, ax=ax)
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
     if title:
         ax.set_title(title)
     return fig
@@ -359,7 +259,7 @@ def median_filter(values, window=101):
     Returns:
         float64 array of the same length.
     """
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1 or window % 2 == 0:
+    if params.require_int("window", window, minimum=1) % 2 == 0:
         raise ValueError(f"window must be an odd positive integer; got {window!r}.")
     values = _numpy(values)
     if values.ndim != 1:
@@ -424,42 +324,6 @@ def wasserstein_curve(
 
 
 # ------------------------------------------- gradient norms and weights
-def critic_gradient_norms(critic, x, y=None, training=False):
-    """Gradient norm of the critic's objective w.r.t. each layer's kernel.
-
-    What WGAN-GP Figure 1b (left) plots, per layer from input to output.
-    With only ``x`` the objective is ``mean f(x)``; with ``y`` (e.g. ``x``
-    real and ``y`` generated samples) it is the critic's Wasserstein loss
-    ``mean f(y) - mean f(x)``. Only the kernels of Dense and convolution
-    layers count (not biases or normalisation parameters).
-
-    Args:
-        critic: a ``keras.Model`` (or a model with a ``critic`` /
-            ``discriminator`` attribute).
-        x: a batch of samples.
-        y: an optional second batch.
-        training: the critic's ``training`` flag.
-
-    Returns:
-        A list of floats, one per Dense/Conv layer, in layer order.
-    """
-    critic = _as_critic(critic)
-    if not isinstance(critic, keras.Model):
-        raise TypeError(f"critic must be a keras.Model to find its layers; got {type(critic).__name__}.")
-    layers = _kernel_layers(critic)
-    if not layers:
-        raise ValueError(f"{critic.name} has no Dense or convolution layer with a kernel.")
-    kernels = [layer.kernel for layer in layers]
-    x = ops.convert_to_tensor(_numpy(x, "float32"))
-    with tf.GradientTape() as tape:
-        objective = ops.mean(critic(x, training=training))
-        if y is not None:
-            y = ops.convert_to_tensor(_numpy(y, "float32"))
-            objective = ops.mean(critic(y, training=training)) - objective
-    gradients = tape.gradient(objective, kernels)
-    return [0.0 if g is None else float(ops.convert_to_numpy(tf.norm(g))) for g in gradients]
-
-
 def gradient_norms_per_layer(norms_by_setting, ax=None, title=None):
     """log10 gradient norm per critic layer, one line per setting (WGAN-GP Figure 1b left).
 
@@ -468,7 +332,7 @@ def gradient_norms_per_layer(norms_by_setting, ax=None, title=None):
 
     Args:
         norms_by_setting: dict ``label -> norms`` (one norm per layer, input
-            to output, e.g. from :func:`critic_gradient_norms`).
+            to output, e.g. from ``wgan_keras.measures.critic_gradient_norms``).
         ax: draw into this axes instead of a new figure.
         title: axes title.
 
@@ -493,15 +357,6 @@ def gradient_norms_per_layer(norms_by_setting, ax=None, title=None):
     return fig
 
 
-def critic_kernel_weights(model):
-    """All Dense/Conv kernel weights of ``model`` as one flat float64 array."""
-    model = _as_critic(model)
-    layers = _kernel_layers(model)
-    if not layers:
-        raise ValueError(f"{model.name} has no Dense or convolution layer with a kernel.")
-    return np.concatenate([_numpy(layer.kernel).ravel() for layer in layers])
-
-
 def weight_histograms(weights_by_setting, bins=50, title=None):
     """Histograms of the critic's weights, one panel per setting (WGAN-GP Figure 1b right).
 
@@ -509,8 +364,8 @@ def weight_histograms(weights_by_setting, bins=50, title=None):
     out (about ``+-0.5`` in the paper).
 
     Args:
-        weights_by_setting: dict ``label -> weights``: a flat array, or a
-            ``keras.Model`` whose Dense/Conv kernels are collected.
+        weights_by_setting: dict ``label -> weights`` (flat arrays, e.g. from
+            ``wgan_keras.measures.critic_kernel_weights``).
         bins: histogram bins.
         title: figure title.
 
@@ -522,8 +377,6 @@ def weight_histograms(weights_by_setting, bins=50, title=None):
     k = len(weights_by_setting)
     fig, axes = plt.subplots(1, k, figsize=(3.5 * k, 3.0), squeeze=False)
     for ax, (label, weights) in zip(axes[0], weights_by_setting.items()):
-        if isinstance(weights, keras.Model) or hasattr(weights, "critic") or hasattr(weights, "discriminator"):
-            weights = critic_kernel_weights(weights)
         weights = _numpy(weights).ravel()
         ax.hist(weights[np.isfinite(weights)], bins=bins, color="tab:blue")
         ax.set_title(str(label))
@@ -600,15 +453,24 @@ def save_figure(fig, path, overwrite=True, **savefig_kwargs):
     return path
 
 
-def figure_to_array(fig, dpi=None):
-    """The RGB pixels (uint8 ``(H, W, 3)``) of ``fig``, rendered to PNG."""
-    from PIL import Image
-
+def figure_to_png(fig, dpi=100):
+    """``fig`` rendered as PNG bytes."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    buffer.seek(0)
-    with Image.open(buffer) as image:
+    return buffer.getvalue()
+
+
+def png_to_array(png):
+    """The RGB pixels (uint8 ``(H, W, 3)``) of PNG bytes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
         return np.asarray(image.convert("RGB"))
+
+
+def figure_to_array(fig, dpi=None):
+    """The RGB pixels (uint8 ``(H, W, 3)``) of ``fig``, rendered to PNG."""
+    return png_to_array(figure_to_png(fig, dpi=dpi))
 
 
 def _frame_array(frame):

@@ -1,53 +1,56 @@
-"""What GAN, WGAN and WGAN-GP share: the training loop around their losses.
+"""What GAN, WGAN and WGAN-GP share, on every backend: everything but the step.
 
 One ``fit`` step is one *generator iteration* of Algorithm 1 (WGAN and
 WGAN-GP alike): ``n_critic`` critic updates, each on a fresh real minibatch
-and fresh noise, then one generator update on fresh noise.
+and fresh noise, then one generator update on fresh noise. The step itself,
+the part that differs between backends (TensorFlow's tapes, JAX's stateless
+gradients), lives in ``wgan_keras.models.trainers``; this class holds the
+rest: arguments, optimizers, the stream of real batches
+(``wgan_keras.models.stream``), the critic schedule, the divergence stop,
+sampling and saving.
 
-Fresh real data for every critic update is guaranteed by the input layout:
-``fit`` groups ``n_critic`` consecutive batches of the user's dataset into
-one element of shape ``(batch, n_critic, *sample_shape)``. The batch axis
-stays first so that ``tf.distribute`` splits every critic batch across
-replicas, and the critic loop is unrolled in Python: optimizer updates
-inside ``tf.cond``/``tf.while_loop`` are not supported under
-``MirroredStrategy`` (they contain a synchronisation point).
-
-Randomness: every draw in ``train_step`` comes from ``self.train_seed``, a
-``keras.random.SeedGenerator`` owned by the model. Under ``tf.distribute``
-each replica draws the *global* batch and keeps its own slice, so an
-N-replica run sees the same numbers as a 1-replica run. The generator
-states are saved with the model (Keras does not save them by default), so a
-resumed run continues the same random stream.
+Randomness: every draw in a step comes from ``self.train_seed``, a
+``keras.random.SeedGenerator`` owned by the model; ``generate()`` and
+validation draw from streams of their own. The generator states are saved
+with the model (Keras does not save them by default), so a resumed run
+continues the same random stream.
 """
 
 import math
+import os
+import warnings
 
 import numpy as np
-import tensorflow as tf
 
 import keras
 from keras import ops
 
-from wgan_keras import params
+from wgan_keras import compiled, params
+from wgan_keras.models import stream as streams
+from wgan_keras.models.trainers import Trainer
+
+#: Generator iterations between two reads of the device-side divergence flag
+#: (it is also read at the end of every epoch and before every save).
+DIVERGENCE_CHECK_EVERY = 10
 
 
 class TrainingDiverged(FloatingPointError):
-    """A loss became NaN or infinite; training stopped before anything else ran.
+    """A loss or a weight became NaN or infinite; training stopped.
 
-    Raised from inside ``fit``, so no callback saves the diverged weights:
-    the last checkpoint written before it is the last good one.
+    Raised from inside ``fit`` before any callback could save the diverged
+    weights (and ``save``/``save_weights`` refuse a diverged model), so the
+    last checkpoint written before it is the last good one.
     """
 
     def __init__(self, losses, generator_iteration):
         self.losses = dict(losses)
         self.generator_iteration = generator_iteration
-        names = ", ".join(f"{k}={v}" for k, v in sorted(self.losses.items()))
+        names = ", ".join(f"{k}={v}" for k, v in self.losses.items())
         super().__init__(
             f"Training diverged at generator iteration {generator_iteration}: {names} "
             "(losses are running means over the epoch; 'weights' means a network's weights became "
-            "non-finite). Training was stopped at once; weights after this "
-            "step are not finite and no callback saved them. Lower the learning rate, check the "
-            "data for NaN, or resume from the last checkpoint."
+            "non-finite). Training was stopped and nothing was saved after it. Lower the learning rate, "
+            "check the data for NaN, or resume from the last checkpoint."
         )
 
 
@@ -58,25 +61,59 @@ def _sample_shape(model, which):
     return tuple(shape[1:])
 
 
-def _features(element):
-    """The samples of a dataset element: ``x`` of ``x``, ``(x, y)`` or ``(x, y, w)``."""
-    if isinstance(element, (tuple, list)):
-        return element[0]
-    if isinstance(element, dict):
-        raise ValueError(
-            "Dataset elements must be a tensor or a tuple (samples, labels, ...); "
-            f"got a dict with keys {sorted(element)}."
-        )
-    return element
+class OptimizerPair:
+    """The generator's and the critic's optimizers, where Keras expects one.
+
+    Keras's training loop reads ``model.optimizer.variables`` (JAX threads
+    them through its stateless step) and builds ``model.optimizer``; an
+    adversarial model has two optimizers, each with its own state.
+    """
+
+    def __init__(self, generator_optimizer, critic_optimizer, generator, critic):
+        self.generator = generator_optimizer
+        self.critic = critic_optimizer
+        self._networks = (generator, critic)
+
+    @property
+    def variables(self):
+        return list(self.generator.variables) + list(self.critic.variables)
+
+    @property
+    def built(self):
+        return self.generator.built and self.critic.built
+
+    def build(self, variables=None):
+        """Build both on their networks' variables (``variables`` is Keras's, unused)."""
+        self.generator.build(self._networks[0].trainable_variables)
+        self.critic.build(self._networks[1].trainable_variables)
 
 
-class AdversarialModel(keras.Model):
+class _TrainingStart(keras.callbacks.Callback):
+    """Reads where the model stands once the user's callbacks have restored it.
+
+    It runs after them, so a ``BackupAndRestore`` has already put back the
+    generator-iteration counter: the critic schedule continues from it, and
+    an indexable stream starts at the element the model has reached.
+    """
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        model._next_generator_iteration = int(ops.convert_to_numpy(model.generator_iterations))
+        if self.stream.source is not None:
+            self.stream.source.start = model.real_elements_consumed(model._next_generator_iteration)
+
+
+class AdversarialModel(Trainer, keras.Model):
     """Base class: a generator, a critic (or discriminator) and their loop.
 
     Subclasses define ``critic_objective`` (the critic's loss and the values
     to log), ``generator_objective`` and ``default_optimizers``; they may
-    override ``after_critic_update`` (WGAN clips there) and
-    ``critic_iterations`` (WGAN's warm-up schedule).
+    set ``critic_clip_value`` (WGAN) and override ``critic_iterations``
+    (WGAN's warm-up schedule).
     """
 
     #: the name under which the second network is stored ("critic" or
@@ -86,6 +123,11 @@ class AdversarialModel(keras.Model):
     metric_names = ()
     #: metrics that ``test_step`` (validation) computes.
     validation_metric_names = ()
+    #: WGAN: every trainable critic variable is clipped to +-this after each
+    #: critic update (Algorithm 1, line 7); None: no clipping.
+    critic_clip_value = None
+    #: True when critic_iterations varies (WGAN's warm-up schedule).
+    has_critic_schedule = False
 
     def __init__(self, generator, critic, n_critic=1, seed=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -111,7 +153,7 @@ class AdversarialModel(keras.Model):
         self.sample_shape = produced
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        self.seed = params.require_int("seed", seed, minimum=0)
+        self.seed = params.require_int("seed", seed, minimum=0, maximum=2**31 - 3)
 
         self.generator = generator
         setattr(self, self.critic_name, critic)
@@ -120,24 +162,35 @@ class AdversarialModel(keras.Model):
         self.train_seed = keras.random.SeedGenerator(self.seed, name="train_seed")
         self.sample_seed = keras.random.SeedGenerator(self.seed + 1, name="sample_seed")
         self.eval_seed = keras.random.SeedGenerator(self.seed + 2, name="eval_seed")
+        # int32: JAX has no 64-bit integers by default, and a file saved on
+        # one backend must load on the other.
         self.generator_iterations = self.add_weight(
-            shape=(),
-            dtype="int64",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-            name="generator_iterations",
+            shape=(), dtype="int32", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="generator_iterations",
+        )
+        # The divergence stop's state, kept on the device and read only every
+        # DIVERGENCE_CHECK_EVERY iterations: the first iteration with a
+        # non-finite value (-1: none) and the logged values then.
+        self.diverged_at = self.add_weight(
+            shape=(), dtype="int32", initializer=keras.initializers.Constant(-1), trainable=False,
+            aggregation="only_first_replica", name="diverged_at",
+        )
+        self.diverged_values = self.add_weight(
+            shape=(len(self.metric_names) + 1,), dtype="float32", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="diverged_values",
         )
         self._trackers = {m: keras.metrics.Mean(name=m) for m in self.metric_names}
         self.generator_optimizer = None
         self.critic_optimizer = None
+        self.divergence_check_every = DIVERGENCE_CHECK_EVERY
         self._compile_options = {}
         self._fused_critic_pass = not any(
             isinstance(layer, keras.layers.BatchNormalization) for layer in critic._flatten_layers()
         )
         self._next_generator_iteration = None
-        self._generate_fn = None
-        self._weights_finite_fn = None
+        self._fit_steps_per_epoch = None
+        self._steps_since_check = 0
+        self._steps_in_epoch = 0
         self.built = True
 
     # ----------------------------------------------------------------- API
@@ -145,16 +198,33 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def default_optimizers(self):
-        """``(generator_optimizer, critic_optimizer)`` of the paper."""
+    def default_optimizers(self, learning_rate=None, beta_1=None):
+        """``(generator_optimizer, critic_optimizer)`` of the paper, optionally at another rate."""
         raise NotImplementedError
 
-    def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
+    def compile(
+        self,
+        generator_optimizer=None,
+        critic_optimizer=None,
+        *,
+        learning_rate=None,
+        beta_1=None,
+        divergence_check_every=None,
+        **kwargs,
+    ):
         """Configure training.
 
         Args:
             generator_optimizer, critic_optimizer: optimizers, their names or
                 configs; ``None`` uses the paper's (see ``default_optimizers``).
+            learning_rate: the rate of the paper's optimizers, for both
+                networks (``None``: the paper's, from ``wgan_keras.optimizers``).
+            beta_1: Adam's first-moment decay of the paper's optimizers
+                (GAN and WGAN-GP; the WGAN-GP toy code uses 0.5).
+            divergence_check_every: generator iterations between two reads
+                of the device-side NaN/inf flag (default
+                ``DIVERGENCE_CHECK_EVERY``, 10); it is read at every epoch
+                end too, and a diverged model is never saved.
             **kwargs: Keras options such as ``jit_compile``,
                 ``steps_per_execution`` and ``run_eagerly``; they are passed to
                 ``keras.Model.compile`` unchanged.
@@ -167,10 +237,14 @@ class AdversarialModel(keras.Model):
                     f"and {self._critic_optimizer_arg}= for the optimizers."
                 )
             kwargs.pop(unused, None)
+        if divergence_check_every is not None:
+            self.divergence_check_every = params.require_int(
+                "divergence_check_every", divergence_check_every, minimum=1
+            )
         if kwargs.get("jit_compile", "auto") == "auto":
             kwargs["jit_compile"] = self._auto_jit_compile(kwargs.get("run_eagerly", False))
         super().compile(optimizer=None, **kwargs)
-        defaults = self.default_optimizers()
+        defaults = self.default_optimizers(learning_rate=learning_rate, beta_1=beta_1)
         self.generator_optimizer = keras.optimizers.get(generator_optimizer or defaults[0])
         self.critic_optimizer = keras.optimizers.get(critic_optimizer or defaults[1])
         if self.generator_optimizer is self.critic_optimizer:
@@ -178,35 +252,16 @@ class AdversarialModel(keras.Model):
                 "generator_optimizer and the critic's optimizer must be two different "
                 "optimizer objects: each keeps its own state (moments, iterations)."
             )
-        if self.dtype_policy.name == "mixed_float16" or (
-            keras.config.dtype_policy().name == "mixed_float16"
-        ):
+        if self.dtype_policy.name == "mixed_float16" or keras.config.dtype_policy().name == "mixed_float16":
             self.generator_optimizer = _loss_scaled(self.generator_optimizer)
             self.critic_optimizer = _loss_scaled(self.critic_optimizer)
+        self.optimizer = OptimizerPair(self.generator_optimizer, self.critic_optimizer, self.generator, self.critic)
         # Built now, so that load_weights / BackupAndRestore can restore
         # their state before the first step.
-        with self.distribute_strategy.scope():
-            self.generator_optimizer.build(self.generator.trainable_variables)
-            self.critic_optimizer.build(self.critic.trainable_variables)
+        with self._variable_scope():
+            self.optimizer.build()
         self._compile_options = dict(kwargs)
-
-    def _auto_jit_compile(self, run_eagerly):
-        """XLA where it was measured to win (``python -m wgan_keras.bench``).
-
-        On accelerators this is Keras's own rule (XLA on, except under
-        ``tf.distribute``). On CPU, XLA made the toy MLP step faster
-        (9.4 vs 8.2 generator iterations/s) and the DCGAN step slower
-        (1.0 vs 1.5): so XLA for networks without convolutions only.
-        """
-        if run_eagerly:
-            return False
-        if tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"):
-            return "auto"
-        if tf.distribute.has_strategy():
-            return False
-        convolutional = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.Conv3D)
-        layers = list(self.generator._flatten_layers()) + list(self.critic._flatten_layers())
-        return not any(isinstance(layer, convolutional) for layer in layers)
+        self._compile_options["divergence_check_every"] = self.divergence_check_every
 
     @property
     def _critic_optimizer_arg(self):
@@ -217,171 +272,149 @@ class AdversarialModel(keras.Model):
 
         Args:
             n: number of samples.
-            seed: an int gives the same samples on every call; ``None`` uses
-                the model's own sampling stream (``self.sample_seed``), which
-                never affects the training stream.
+            seed: an int in ``[0, 2**31)`` gives the same samples on every
+                call; ``None`` uses the model's own sampling stream
+                (``self.sample_seed``), which never affects the training stream.
             batch_size: generator batch size, to bound memory.
         """
         n = params.require_int("n", n, minimum=1)
         batch_size = params.require_int("batch_size", batch_size, minimum=1)
-        source = self.sample_seed if seed is None else keras.random.SeedGenerator(int(seed))
-        if self._generate_fn is None:
-            self._generate_fn = tf.function(
-                lambda z: self.generator(z, training=False), reduce_retracing=True
-            )
-        chunks = []
-        for start in range(0, n, batch_size):
-            size = min(batch_size, n - start)
-            noise = keras.random.normal((size, self.latent_dim), seed=source)
-            chunks.append(ops.convert_to_numpy(self._generate_fn(noise)))
-        return np.concatenate(chunks, axis=0)
+        if seed is not None:
+            seed = params.require_int("seed", seed, minimum=0, maximum=2**31 - 1)
+        source = self.sample_seed if seed is None else keras.random.SeedGenerator(seed)
+        noise = [
+            keras.random.normal((min(batch_size, n - start), self.latent_dim), seed=source)
+            for start in range(0, n, batch_size)
+        ]
+        return compiled.predict(self.generator, np.concatenate([ops.convert_to_numpy(z) for z in noise]), batch_size)
 
     # ------------------------------------------------------------ training
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, steps_per_epoch=None, **kwargs):
         """``keras.Model.fit`` on a stream of real minibatches.
 
         Args:
-            x: a ``tf.data.Dataset`` of real batches (elements ``x`` or
-                ``(x, labels)``; labels are ignored), or a numpy array of real
-                samples, batched here with ``batch_size`` (default 64) and
-                shuffled with the model's seed.
+            x: a numpy array of real samples (batched here with
+                ``batch_size``, default 64, in a seeded permutation per pass),
+                a ``keras.utils.PyDataset`` of real batches (e.g.
+                ``wgan_keras.data.toy_dataset``), or a ``tf.data.Dataset`` of
+                real batches (elements ``x`` or ``(x, labels)``; labels are
+                ignored). Samples must be floats in the generator's range
+                (integer images are refused: convert them with
+                ``x / 127.5 - 1``).
             y: must be ``None``.
-            epochs, **kwargs: as for ``keras.Model.fit``. ``steps_per_epoch``
-                counts generator iterations; each consumes ``n_critic`` batches.
+            steps_per_epoch: generator iterations per epoch; each reads
+                ``n_critic`` fresh batches (WGAN's warm-up iterations read
+                ``critic_iterations(g)``). Default: the iterations one pass
+                over the data feeds at ``n_critic`` batches each; required
+                for endless inputs. The stream runs on across passes, so
+                every epoch does exactly this many generator iterations and
+                the progress bar and History count them.
+            epochs, **kwargs: as for ``keras.Model.fit`` (``validation_data``
+                may be an array of held-out samples). ``validation_split`` is
+                not supported: pass ``validation_data``.
+
+        Arrays and PyDatasets continue where the model stands: batch ``i`` of
+        the stream is fixed by the seed, and a ``fit`` (or a run restored by
+        ``BackupAndRestore``) starts at the batch the last step had reached.
         """
         if y is not None:
-            raise ValueError(f"{type(self).__name__}.fit() takes no targets: y must be None.")
+            raise ValueError(f"{type(self).__name__}.fit() takes no targets: y must be None; got {type(y).__name__}.")
         if self.generator_optimizer is None:
             raise RuntimeError(f"Call {type(self).__name__}.compile() before fit().")
+        if kwargs.get("validation_split"):
+            raise ValueError(
+                "validation_split is not supported: pass held-out real samples as validation_data "
+                f"(got validation_split={kwargs['validation_split']!r})."
+            )
+        epochs = params.require_int("epochs", epochs, minimum=0)
         self._check_warmup_compatible()
-        stream = self.critic_stream(x, batch_size=batch_size, shuffle=shuffle)
-        validation = kwargs.get("validation_data")
-        if isinstance(validation, np.ndarray):
-            kwargs["validation_data"] = self._batched(validation, batch_size or 64, shuffle=False)
-        self._next_generator_iteration = None  # re-read after callbacks restore state
+        stream = streams.critic_stream(x, self, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
+        if steps_per_epoch is None:
+            steps_per_epoch = streams.default_steps_per_epoch(stream, self.n_critic)
+            if steps_per_epoch is None:
+                raise ValueError(
+                    "steps_per_epoch is required: x is endless (or its length is unknown), so an epoch "
+                    "must be given as a number of generator iterations."
+                )
+        steps_per_epoch = params.require_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        execution = self.steps_per_execution
+        if steps_per_epoch % execution:
+            raise ValueError(
+                f"steps_per_epoch ({steps_per_epoch}) must be a multiple of steps_per_execution ({execution}): "
+                "Keras would otherwise run more generator iterations than an epoch has."
+            )
+        if stream.per_pass is not None and self.has_critic_schedule:
+            start = int(ops.convert_to_numpy(self.generator_iterations))
+            needed = self.n_critic * sum(self.elements_for_iteration(g) for g in range(start, start + steps_per_epoch))
+            if needed > stream.per_pass:
+                warnings.warn(
+                    f"The critic schedule reads {needed} real batches in this epoch's {steps_per_epoch} generator "
+                    f"iterations, more than the {stream.per_pass} of one pass over x: the data is repeated"
+                    f"{' in a new permutation per pass' if isinstance(x, np.ndarray) and shuffle else ''}, so every epoch "
+                    "still has its generator iterations.",
+                    stacklevel=2,
+                )
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = streams.validation_stream(
+                kwargs["validation_data"], kwargs.get("validation_batch_size") or stream.batch_size
+            )
+        callbacks = _with(kwargs.pop("callbacks", None), _TrainingStart(stream))
+        self._fit_steps_per_epoch = steps_per_epoch
+        self._steps_since_check = 0
+        self._steps_in_epoch = 0
+        self.diverged_at.assign(-1)
         # The stream is already shuffled (seeded) where that applies.
-        return super().fit(stream, epochs=epochs, shuffle=False, **kwargs)
+        return super().fit(
+            stream.data, epochs=epochs, shuffle=False, steps_per_epoch=steps_per_epoch, callbacks=callbacks, **kwargs
+        )
 
-    def critic_stream(self, x, batch_size=None, shuffle=True):
-        """Group the real batches ``n_critic`` at a time: ``(batch, n_critic, ...)``."""
-        if isinstance(x, np.ndarray):
-            x = self._batched(x, batch_size or 64, shuffle)
-        elif not isinstance(x, tf.data.Dataset):
-            raise ValueError(
-                "x must be a tf.data.Dataset of real batches or a numpy array of real samples; "
-                f"got {type(x).__name__}."
-            )
-        elif batch_size is not None:
-            raise ValueError("batch_size must be None when x is a tf.data.Dataset (it is batched).")
-        spec = _features(x.element_spec)
-        self._check_sample_shape(spec.shape)
-        x = x.map(_features)
-        if spec.shape[0] is None:
-            raise ValueError(
-                "Every real batch must have the same size: batch the dataset with "
-                "drop_remainder=True (its batch dimension is unknown)."
-            )
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        if spec.shape[0] % replicas:
-            raise ValueError(
-                f"The batch size {spec.shape[0]} must be divisible by the number of replicas "
-                f"({replicas}): each replica trains on an equal share of every global batch."
-            )
-        group = self.n_critic
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        """``keras.Model.evaluate`` on held-out real samples (an array or batches)."""
+        if y is not None:
+            raise ValueError(f"{type(self).__name__}.evaluate() takes no targets: y must be None.")
+        return super().evaluate(streams.validation_stream(x, batch_size), **kwargs)
 
-        def layout(batches):
-            perm = [1, 0] + list(range(2, len(batches.shape)))
-            return tf.transpose(tf.cast(batches, self.compute_dtype), perm)
+    # -------------------------------------------------- the critic schedule
+    def critic_iterations(self, generator_iteration):
+        """Critic updates before generator update number ``generator_iteration``."""
+        return self.n_critic
 
-        return x.batch(group, drop_remainder=True).map(layout).prefetch(tf.data.AUTOTUNE)
+    def elements_for_iteration(self, generator_iteration):
+        """Stream elements (``n_critic`` batches each) generator iteration ``g`` reads.
 
-    def _batched(self, array, batch_size, shuffle):
-        batch_size = params.require_int("batch_size", batch_size, minimum=1)
-        ds = tf.data.Dataset.from_tensor_slices(array.astype("float32"))
-        if shuffle:
-            ds = ds.shuffle(len(array), seed=self.seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size, drop_remainder=True)
-
-    def _check_sample_shape(self, batch_shape):
-        got = tuple(batch_shape[1:])
-        want = self.sample_shape
-        if len(got) != len(want) or any(
-            g is not None and w is not None and g != w for g, w in zip(got, want)
-        ):
-            raise ValueError(
-                f"The data's sample shape {got} does not match the {self.critic_name}'s input "
-                f"shape {want} (batches must have shape (batch,) + {want})."
-            )
-
-    def train_step(self, data):
-        return self._step(data, update_generator=True)
-
-    def critic_only_step(self, data):
-        """``n`` critic updates and no generator update (WGAN's warm-up)."""
-        return self._step(data, update_generator=False)
-
-    def _step(self, data, update_generator):
-        real = _features(data)
-        for i in range(real.shape[1]):
-            self._critic_update(real[:, i])
-        if update_generator:
-            self._generator_update(tf.shape(real)[0])
-            self.generator_iterations.assign_add(1)
-        return self._logs(self._trackers)
-
-    def _logs(self, trackers):
-        logs = {name: tracker.result() for name, tracker in trackers.items()}
-        if _multi_worker(self.distribute_strategy):
-            # Keras 3.15 reduces logs across workers with
-            # strategy.reduce("MEAN", v, axis=0), which fails on scalars; the
-            # values are metric results (already aggregated), so shape (1,)
-            # comes back as the same scalar.
-            logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
-        return logs
-
-    def _critic_update(self, real):
-        fake = self.generator(self.draw_noise(tf.shape(real)[0]), training=True)
-        self.critic_step(real, fake)
-
-    def critic_step(self, real, fake):
-        """One critic update on given real and fake batches, with its logs tracked.
-
-        The update of Algorithm 1 (objective, optimizer, clipping for WGAN)
-        with the fake batch supplied instead of drawn from the generator:
-        ``wgan_keras.critics`` uses it to train critics against a fixed
-        distribution (WGAN-GP Figure 1, WGAN Figure 2).
+        An iteration with more critic updates than ``n_critic`` (the warm-up)
+        reads whole extra elements; a partial last one uses its first batches.
         """
-        variables = self.critic.trainable_variables
-        with tf.GradientTape() as tape:
-            loss, logs = self.critic_objective(real, fake)
-            scaled = self.critic_optimizer.scale_loss(self._per_replica(loss))
-        gradients = tape.gradient(scaled, variables)
-        self.critic_optimizer.apply_gradients(zip(gradients, variables))
-        self.after_critic_update()
-        self._track(logs)
-        return logs
+        return math.ceil(self.critic_iterations(generator_iteration) / self.n_critic)
 
-    def _generator_update(self, batch):
-        noise = self.draw_noise(batch)
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self.generator(noise, training=True)
-            loss = self.generator_objective(self.critic(fake, training=True))
-            scaled = self.generator_optimizer.scale_loss(self._per_replica(loss))
-        gradients = tape.gradient(scaled, variables)
-        self.generator_optimizer.apply_gradients(zip(gradients, variables))
-        self._track({"generator_loss": loss})
+    def real_elements_consumed(self, generator_iterations=None):
+        """Stream elements read by the first ``generator_iterations`` iterations (default: all so far)."""
+        if generator_iterations is None:
+            generator_iterations = int(ops.convert_to_numpy(self.generator_iterations))
+        if not self.has_critic_schedule:
+            return generator_iterations
+        return sum(self.elements_for_iteration(g) for g in range(generator_iterations))
 
-    def test_step(self, data):
-        """Validation: the critic's objective on held-out real data (WGAN-GP Fig. 5b)."""
-        real = _features(data)
-        fake = self.generator(self.draw_noise(tf.shape(real)[0], self.eval_seed), training=False)
-        # The validation stream: evaluating never shifts the training draws.
-        _, logs = self.critic_objective(real, fake, training=False, seed=self.eval_seed)
-        logs = {k: v for k, v in logs.items() if k in self.validation_metric_names}
-        self._track(logs)
-        return self._logs({k: self._trackers[k] for k in logs})
+    def _extra_critic_chunks(self):
+        """Critic-only chunks (number of updates each) before the next generator iteration."""
+        if not self.has_critic_schedule:
+            return []
+        extra = self.critic_iterations(self._next_generator_iteration) - self.n_critic
+        chunks = [self.n_critic] * (extra // self.n_critic)
+        if extra % self.n_critic:
+            chunks.append(extra % self.n_critic)
+        return chunks
 
+    def _check_warmup_compatible(self):
+        if self.has_critic_schedule and self.steps_per_execution != 1:
+            raise ValueError(
+                f"steps_per_execution={self.steps_per_execution} cannot be "
+                "combined with a critic warm-up schedule, which changes the number of critic "
+                "updates from one generator iteration to the next. Use steps_per_execution=1, "
+                "or turn the schedule off (critic_warmup=False)."
+            )
+
+    # ------------------------------------------------------------ objectives
     def critic_objective(self, real, fake, training=True, seed=None):
         """``(loss, logs)`` of one critic update.
 
@@ -394,18 +427,6 @@ class AdversarialModel(keras.Model):
     def generator_objective(self, fake_values):
         raise NotImplementedError
 
-    def after_critic_update(self):
-        """Hook run after every critic update (WGAN clips here)."""
-        return None
-
-    #: True when critic_iterations varies (WGAN's warm-up schedule).
-    has_critic_schedule = False
-
-    def critic_iterations(self, generator_iteration):
-        """Critic updates before generator update number ``generator_iteration``."""
-        return self.n_critic
-
-    # ------------------------------------------------------------- helpers
     def critic_values(self, real, fake, training=True):
         """``(f(real), f(fake))``, in one pass when batch statistics allow it.
 
@@ -416,7 +437,8 @@ class AdversarialModel(keras.Model):
         """
         if self._fused_critic_pass:
             both = self.critic(ops.concatenate([real, fake], axis=0), training=training)
-            return both[: tf.shape(real)[0]], both[tf.shape(real)[0] :]
+            count = ops.shape(real)[0]
+            return both[:count], both[count:]
         return self.critic(real, training=training), self.critic(fake, training=training)
 
     def _stream(self, seed=None):
@@ -424,95 +446,86 @@ class AdversarialModel(keras.Model):
         return self.train_seed if seed is None else seed
 
     def draw_noise(self, batch, seed=None):
+        """``z ~ N(0, I)``, ``(batch, latent_dim)``, from the training stream (or ``seed``)."""
         return self._replica_slice(
-            lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)),
-            batch,
+            lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)), batch
         )
-
-    def _replica_slice(self, draw, local_batch):
-        """Draw for the global batch and keep this replica's rows.
-
-        So that 1 and N replicas consume the same random numbers.
-        """
-        context = tf.distribute.get_replica_context()
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        if context is None or replicas == 1:
-            return draw(local_batch)
-        values = draw(local_batch * replicas)
-        start = context.replica_id_in_sync_group * local_batch
-        return values[start : start + local_batch]
-
-    def _per_replica(self, loss):
-        """Scale a per-replica mean so summed gradients equal the global mean's."""
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
 
     def _track(self, logs):
         for name, value in logs.items():
             self._trackers[name].update_state(value)
 
-    # ---------------------------------------- warm-up and divergence stop
-    def _check_warmup_compatible(self):
-        if self.has_critic_schedule and self._compile_options.get("steps_per_execution", 1) != 1:
-            raise ValueError(
-                f"steps_per_execution={self._compile_options['steps_per_execution']} cannot be "
-                "combined with a critic warm-up schedule, which changes the number of critic "
-                "updates from one generator iteration to the next. Use steps_per_execution=1, "
-                "or turn the schedule off (critic_warmup=False)."
-            )
+    def _validation_logs(self, data):
+        """Validation: the critic's objective on held-out real data (WGAN-GP Fig. 5b)."""
+        real = streams._features(data)
+        real = ops.cast(real, self.compute_dtype)
+        fake = self.generator(self.draw_noise(ops.shape(real)[0], self.eval_seed), training=False)
+        # The validation stream: evaluating never shifts the training draws.
+        _, logs = self.critic_objective(real, fake, training=False, seed=self.eval_seed)
+        logs = {k: v for k, v in logs.items() if k in self.validation_metric_names}
+        self._track(logs)
+        return {k: self._trackers[k].result() for k in logs}
 
-    def make_train_function(self, force=False):
-        if self.train_function is not None and not force:
-            return self.train_function
-        super().make_train_function(force=True)
-        step_function = self.train_function
-        critic_functions = {}
+    # ------------------------------------------------- the divergence stop
+    def _divergence_flag(self, diverged_at, diverged_values, logs, weights, iteration):
+        """The new ``(diverged_at, diverged_values)`` after a step (pure ``keras.ops``).
 
-        def critic_only(updates, iterator):
-            # Each call consumes one element of n_critic batches; a partial
-            # chunk uses the first `updates` of them (still fresh data).
-            if updates not in critic_functions:
-                critic_functions[updates] = self._make_function(
-                    lambda data: self.critic_only_step(_features(data)[:, :updates])
-                )
-            return critic_functions[updates](iterator)
+        Losses alone can miss a divergence: in graph mode oneDNN's fused
+        MatMul+ReLU maps NaN to 0, so NaN weights can yield finite losses
+        for a step; the weights are checked too.
+        """
+        weights_finite = ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights]))
+        values = ops.stack(
+            [ops.cast(logs[name], "float32") for name in self.metric_names]
+            + [ops.where(weights_finite, 0.0, float("nan"))]
+        )
+        first = ops.logical_and(diverged_at < 0, ops.logical_not(ops.all(ops.isfinite(values))))
+        return ops.where(first, iteration, diverged_at), ops.where(first, values, diverged_values)
 
-        def train_function(iterator):
-            if self._next_generator_iteration is None:
-                self._next_generator_iteration = int(self.generator_iterations.numpy())
-            extra = self.critic_iterations(self._next_generator_iteration) - self.n_critic
-            for _ in range(extra // self.n_critic):
-                critic_only(self.n_critic, iterator)
-            if extra % self.n_critic:
-                critic_only(extra % self.n_critic, iterator)
-            logs = step_function(iterator)
-            self._next_generator_iteration += self._compile_options.get("steps_per_execution", 1)
-            self._stop_if_diverged(logs)
-            return logs
+    def _after_steps(self, steps, read_diverged_at):
+        """Host side, after ``steps`` generator iterations were dispatched.
 
-        self.train_function = train_function
-        return self.train_function
+        Reads the device-side flag every ``divergence_check_every``
+        iterations and at the end of every epoch (before Keras runs the
+        epoch's callbacks), so a divergence stops training within that many
+        iterations and no callback ever sees diverged weights.
+        """
+        self._next_generator_iteration += steps
+        self._steps_since_check += steps
+        self._steps_in_epoch += steps
+        epoch_end = self._fit_steps_per_epoch is not None and self._steps_in_epoch >= self._fit_steps_per_epoch
+        if epoch_end:
+            self._steps_in_epoch = 0
+        if epoch_end or self._steps_since_check >= self.divergence_check_every:
+            self._steps_since_check = 0
+            if int(ops.convert_to_numpy(read_diverged_at())) >= 0:
+                self.check_divergence()
 
-    def _stop_if_diverged(self, logs):
-        values = {k: float(np.ravel(ops.convert_to_numpy(v))[0]) for k, v in logs.items()}
-        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        # Losses alone can miss it: in graph mode oneDNN's fused MatMul+ReLU
-        # maps NaN to 0, so NaN weights can yield finite losses for a step.
-        if not bad and not bool(self._weights_finite()):
-            bad = {"weights": float("nan")}
-        if bad:
-            raise TrainingDiverged(bad, self._next_generator_iteration)
+    def check_divergence(self):
+        """Raise ``TrainingDiverged`` if a loss or weight has become NaN or inf."""
+        self._sync_state()
+        at = int(ops.convert_to_numpy(self.diverged_at))
+        if at < 0:
+            return
+        values = ops.convert_to_numpy(self.diverged_values)
+        bad = {
+            name: float(value)
+            for name, value in zip(self.metric_names + ("weights",), values)
+            if not math.isfinite(float(value))
+        }
+        raise TrainingDiverged(bad, at)
 
-    @property
-    def _weights_finite(self):
-        if getattr(self, "_weights_finite_fn", None) is None:
-            variables = self.generator.trainable_variables + self.critic.trainable_variables
+    def save(self, filepath, *args, **kwargs):
+        """``keras.Model.save`` to a ``.keras`` file; never a diverged model, never a partial file."""
+        _check_saving_format(filepath, ".keras", "save")
+        self.check_divergence()
+        return super().save(filepath, *args, **kwargs)
 
-            def all_finite():
-                return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
-
-            self._weights_finite_fn = tf.function(all_finite)
-        return self._weights_finite_fn
+    def save_weights(self, filepath, *args, **kwargs):
+        """``keras.Model.save_weights`` to a ``.weights.h5`` file; never diverged weights."""
+        _check_saving_format(filepath, ".weights.h5", "save_weights")
+        self.check_divergence()
+        return super().save_weights(filepath, *args, **kwargs)
 
     # -------------------------------------------------------------- saving
     def get_config(self):
@@ -535,24 +548,22 @@ class AdversarialModel(keras.Model):
         if self.generator_optimizer is None:
             return None
         config = {k: v for k, v in self._compile_options.items() if _is_plain(v)}
-        config["generator_optimizer"] = keras.saving.serialize_keras_object(
-            _unscaled(self.generator_optimizer)
-        )
-        config[self._critic_optimizer_arg] = keras.saving.serialize_keras_object(
-            _unscaled(self.critic_optimizer)
-        )
+        config["generator_optimizer"] = keras.saving.serialize_keras_object(_unscaled(self.generator_optimizer))
+        config[self._critic_optimizer_arg] = keras.saving.serialize_keras_object(_unscaled(self.critic_optimizer))
         return config
 
     def compile_from_config(self, config):
         config = dict(config)
         for key in ("generator_optimizer", self._critic_optimizer_arg):
             config[key] = keras.saving.deserialize_keras_object(config[key])
+        if config.get("jit_compile") is True and keras.backend.backend() == "tensorflow":
+            # The file may come from JAX, where XLA is always on: let this
+            # backend choose again.
+            config["jit_compile"] = "auto"
         self.compile(**config)
 
     def _own_state(self):
-        return [self.generator_iterations] + [
-            s.state for s in (self.train_seed, self.sample_seed, self.eval_seed)
-        ]
+        return [self.generator_iterations] + [s.state for s in (self.train_seed, self.sample_seed, self.eval_seed)]
 
     def save_own_variables(self, store):
         for i, variable in enumerate(self._own_state()):
@@ -566,14 +577,29 @@ class AdversarialModel(keras.Model):
                 f"expected {len(state)} (generator_iterations and three seed states)."
             )
         for i, variable in enumerate(state):
-            variable.assign(store[str(i)])
+            variable.assign(ops.cast(np.asarray(store[str(i)]), variable.dtype))
+        self.diverged_at.assign(-1)
         self._next_generator_iteration = None
 
 
-def _multi_worker(strategy):
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-        strategy.extended._in_multi_worker_mode()
-    )
+def _with(callbacks, extra):
+    if callbacks is None:
+        return [extra]
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks.callbacks.append(extra)
+        return callbacks
+    return list(callbacks) + [extra]
+
+
+def _check_saving_format(filepath, suffix, method):
+    path = os.fspath(filepath) if isinstance(filepath, (str, os.PathLike)) else None
+    if path is not None and not path.endswith(suffix):
+        other = "save_weights(path.weights.h5)" if method == "save" else "save(path.keras)"
+        raise ValueError(
+            f"{method}() writes the Keras format: the file name must end in {suffix!r}; got {path!r}. "
+            f"(The legacy .h5 format cannot hold a model with two networks and two optimizers; "
+            f"{other} writes the {'weights only' if method == 'save' else 'whole model'}.) Nothing was written."
+        )
 
 
 def _is_plain(value):

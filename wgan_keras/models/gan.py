@@ -81,8 +81,9 @@ class GAN(AdversarialModel):
     def discriminator_optimizer(self):
         return self.critic_optimizer
 
-    def default_optimizers(self):
-        return optimizers.gan_adam(), optimizers.gan_adam()
+    def default_optimizers(self, learning_rate=None, beta_1=None):
+        options = {} if beta_1 is None else {"beta_1": beta_1}
+        return optimizers.gan_adam(learning_rate, **options), optimizers.gan_adam(learning_rate, **options)
 
     def critic_objective(self, real, fake, training=True, seed=None):
         real_logits, fake_logits = self.critic_values(real, fake, training)

@@ -3,7 +3,6 @@
 import keras
 
 from wgan_keras import losses, optimizers, params
-from wgan_keras.clipping import clip_variables
 from wgan_keras.models.base import AdversarialModel
 
 #: The official code's schedule (not in the paper): 100 critic iterations for
@@ -65,8 +64,10 @@ class WGAN(AdversarialModel):
                 f"({self.n_critic}); got {self.critic_warmup['critic_iterations']}."
             )
 
-    def default_optimizers(self):
-        return optimizers.wgan_rmsprop(), optimizers.wgan_rmsprop()
+    def default_optimizers(self, learning_rate=None, beta_1=None):
+        if beta_1 is not None:
+            raise ValueError(f"WGAN trains with RMSProp, which has no beta_1; got beta_1={beta_1!r}.")
+        return optimizers.wgan_rmsprop(learning_rate), optimizers.wgan_rmsprop(learning_rate)
 
     @property
     def has_critic_schedule(self):
@@ -85,8 +86,10 @@ class WGAN(AdversarialModel):
         loss = losses.wasserstein_critic_loss(real_values, fake_values)
         return loss, {"critic_loss": loss, "wasserstein_estimate": -loss}
 
-    def after_critic_update(self):
-        clip_variables(self.critic.trainable_variables, self.clip_value)
+    @property
+    def critic_clip_value(self):
+        """Every trainable critic variable is clipped to ``[-c, c]`` after each update (line 7)."""
+        return self.clip_value
 
     def generator_objective(self, fake_values):
         return losses.wasserstein_generator_loss(fake_values)

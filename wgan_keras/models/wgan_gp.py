@@ -2,8 +2,6 @@
 
 import warnings
 
-import tensorflow as tf
-
 import keras
 from keras import ops
 
@@ -79,14 +77,13 @@ class WGANGP(AdversarialModel):
                 stacklevel=2,
             )
 
-    def default_optimizers(self):
-        return optimizers.wgan_gp_adam(), optimizers.wgan_gp_adam()
+    def default_optimizers(self, learning_rate=None, beta_1=None):
+        options = {} if beta_1 is None else {"beta_1": beta_1}
+        return optimizers.wgan_gp_adam(learning_rate, **options), optimizers.wgan_gp_adam(learning_rate, **options)
 
     def critic_objective(self, real, fake, training=True, seed=None):
-        real = tf.cast(real, fake.dtype)
-        eps = self._replica_slice(
-            lambda n: keras.random.uniform((n,), seed=self._stream(seed)), tf.shape(real)[0]
-        )
+        real = ops.cast(real, fake.dtype)
+        eps = self._replica_slice(lambda n: keras.random.uniform((n,), seed=self._stream(seed)), ops.shape(real)[0])
         real_values, fake_values = self.critic_values(real, fake, training)
         penalty, norms = losses.gradient_penalty(
             self.critic,
