@@ -1,4 +1,10 @@
-"""Test settings: quiet TensorFlow, headless matplotlib, the package importable."""
+"""Test settings: quiet TensorFlow, headless matplotlib, the package importable, one backend per run.
+
+The suite runs once per Keras backend (``KERAS_BACKEND=tensorflow``, the
+default, and ``KERAS_BACKEND=jax`` in an environment without TensorFlow).
+A test that only applies to one backend says so in its name and carries
+the matching mark.
+"""
 
 import os
 import sys
@@ -10,8 +16,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+import importlib.util  # noqa: E402
+
 import keras  # noqa: E402
 import pytest  # noqa: E402
+
+BACKEND = keras.backend.backend()
+HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
+
+tensorflow_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow-backend test")
+jax_only = pytest.mark.skipif(BACKEND != "jax", reason="a JAX-backend test")
+needs_tensorflow = pytest.mark.skipif(not HAS_TENSORFLOW, reason="needs TensorFlow installed")
+
+
+def pytest_collection_modifyitems(items):
+    """A backend-specific test must say so in its name."""
+    for item in items:
+        for mark, word in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
+            if any(m.kwargs.get("reason") == f"a {'TensorFlow' if word == 'tensorflow' else 'JAX'}-backend test"
+                   for m in item.iter_markers("skipif")) and word not in item.name:
+                raise pytest.UsageError(f"{item.nodeid} is {mark} but its name does not say {word!r}.")
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +43,11 @@ def _fresh_keras_state():
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     yield
+
+
+def subprocess_env(**extra):
+    """The environment of a test's child process: this backend, quiet, the package importable."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", KERAS_BACKEND=BACKEND)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
+    env.update(extra)
+    return env

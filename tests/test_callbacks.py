@@ -14,6 +14,7 @@ matplotlib.use("agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import BACKEND, needs_tensorflow  # noqa: E402
 
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
@@ -50,7 +51,19 @@ class StandIn(keras.Model):
         self.move_generator = move_generator
         self.built = True
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        if BACKEND != "jax":
+            return self._step()
+        # JAX: the same stateful step, run statelessly on the state Keras passes in.
+        state, _ = args
+        groups = [self.trainable_variables, self.non_trainable_variables, self.optimizer.variables,
+                  self.metrics_variables]
+        mapping = [(v, x) for group, values in zip(groups, state) for v, x in zip(group, values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = self._step()
+        return logs, tuple([scope.get_current_value(v) for v in group] for group in groups)
+
+    def _step(self):
         self.steps_done.assign_add(1)
         if hasattr(self, "generator_iterations"):
             self.generator_iterations.assign_add(1)
@@ -86,7 +99,8 @@ def make_model(**kwargs):
 
 
 def fit(model, callbacks_, epochs=2, **kwargs):
-    return model.fit(DATA, batch_size=2, epochs=epochs, callbacks=callbacks_, verbose=0, **kwargs)
+    # No shuffling: Keras shuffles arrays with numpy's global generator on some backends.
+    return model.fit(DATA, batch_size=2, epochs=epochs, callbacks=callbacks_, verbose=0, shuffle=False, **kwargs)
 
 
 # ---------------------------------------------------------- SampleMonitor
@@ -100,7 +114,7 @@ def test_sample_monitor_same_noise_same_grid_and_files(tmp_path):
         np.testing.assert_array_equal(array, first)  # weights unchanged -> identical grids
     expected_noise = np.random.default_rng(0).standard_normal((4, LATENT)).astype("float32")
     np.testing.assert_array_equal(monitor.noise, expected_noise)
-    samples = model.generator(expected_noise, training=False).numpy()
+    samples = ops.convert_to_numpy(model.generator(expected_noise, training=False))
     np.testing.assert_array_equal(first, plots.image_grid_array(samples))
     names = sorted(os.listdir(tmp_path))
     assert names == [
@@ -123,7 +137,7 @@ def test_sample_monitor_reuses_noise_while_generator_changes(tmp_path):
     fit(model, [monitor], epochs=1)
     assert monitor.noise is noise
     assert [step for step, _ in monitor.snapshots] == [4, 8, 12]
-    latest = model.generator(noise, training=False).numpy()
+    latest = ops.convert_to_numpy(model.generator(noise, training=False))
     np.testing.assert_array_equal(monitor.snapshots[-1][1], plots.image_grid_array(latest))
 
 
@@ -140,7 +154,7 @@ def test_sample_monitor_leaves_random_state_alone(tmp_path):
     reference = keras.random.SeedGenerator(1)
     np.testing.assert_allclose(
         model.generate(5),
-        model.generator(keras.random.normal((5, LATENT), seed=reference)).numpy(),
+        ops.convert_to_numpy(model.generator(keras.random.normal((5, LATENT), seed=reference))),
     )
 
 
@@ -176,7 +190,7 @@ def test_sample_monitor_resumed_run_keeps_earlier_files(tmp_path):
         fit(model, [callbacks.SampleMonitor(every_n_steps=2, output_dir=tmp_path, show_inline=False)], epochs=1)
 
 
-def test_sample_monitor_toy_scatter_tensorboard_and_inline(tmp_path, monkeypatch):
+def test_sample_monitor_toy_scatter_and_inline(tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(callbacks, "_in_notebook", lambda: True)
     import IPython.display
@@ -185,12 +199,25 @@ def test_sample_monitor_toy_scatter_tensorboard_and_inline(tmp_path, monkeypatch
     real = np.random.default_rng(0).normal(size=(50, 2)).astype("float32")
     model = make_model(sample_shape=(2,))
     monitor = callbacks.SampleMonitor(
-        every_n_steps=4, n_samples=20, output_dir=tmp_path / "png", real=real, log_dir=tmp_path / "tb", show_critic=True
+        every_n_steps=4, n_samples=20, output_dir=tmp_path / "png", real=real, show_critic=True
     )
     fit(model, [monitor], epochs=1)
     (step, array), = monitor.snapshots
     assert step == 4 and array.dtype == np.uint8 and array.ndim == 3 and array.shape[-1] == 3
-    assert len(os.listdir(tmp_path / "png")) == 1
+    assert os.listdir(tmp_path / "png") == ["samples_epoch_0001_step_0000004.png"]  # no partial file left
+    assert len(shown) == 1 and type(shown[0]).__name__ == "Image"
+    assert not plt.get_fignums()  # snapshot figures are closed
+
+
+@needs_tensorflow
+def test_sample_monitor_writes_the_snapshot_to_tensorboard(tmp_path):
+    real = np.random.default_rng(0).normal(size=(50, 2)).astype("float32")
+    model = make_model(sample_shape=(2,))
+    monitor = callbacks.SampleMonitor(
+        every_n_steps=4, n_samples=20, output_dir=None, real=real, log_dir=tmp_path / "tb", show_inline=False
+    )
+    fit(model, [monitor], epochs=1)
+    (step, array), = monitor.snapshots
     ((tb_step, tag, plugin, tensor),) = read_events(tmp_path / "tb")
     assert (tb_step, tag, plugin) == (4, "samples", "images")
     assert [int(tensor[0]), int(tensor[1])] == [array.shape[1], array.shape[0]]  # width, height
@@ -198,8 +225,21 @@ def test_sample_monitor_toy_scatter_tensorboard_and_inline(tmp_path, monkeypatch
     import io
 
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(tensor[2])).convert("RGB")), array)
-    assert len(shown) == 1 and type(shown[0]).__name__ == "Image"
-    assert not plt.get_fignums()  # snapshot figures are closed
+
+
+def test_tensorboard_logging_without_tensorflow_names_the_alternative(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorflow(name, *args, **kwargs):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorflow)
+    with pytest.raises(ImportError, match="log_dir=None"):
+        callbacks.MetricsMonitor(steps_metric, log_dir="tb")
 
 
 def test_sample_monitor_rejects_unsupported_outputs(tmp_path):
@@ -215,7 +255,7 @@ def steps_metric(model):
 
 def test_metrics_monitor_every_n_steps_into_history(tmp_path):
     model = make_model()
-    monitor = callbacks.MetricsMonitor(steps_metric, every_n_steps=2, log_dir=tmp_path / "tb")
+    monitor = callbacks.MetricsMonitor(steps_metric, every_n_steps=2)
     log = tmp_path / "log.csv"
     history = fit(model, [monitor, keras.callbacks.CSVLogger(str(log))])
     assert monitor.steps == [2, 4, 6, 8]
@@ -229,6 +269,12 @@ def test_metrics_monitor_every_n_steps_into_history(tmp_path):
     assert [float(r["score"]) for r in rows] == [4.0, 8.0]
     steps, values = monitor.series("score")
     np.testing.assert_array_equal(steps, [2, 4, 6, 8])
+
+
+@needs_tensorflow
+def test_metrics_monitor_writes_tensorboard_scalars(tmp_path):
+    monitor = callbacks.MetricsMonitor(steps_metric, every_n_steps=2, log_dir=tmp_path / "tb")
+    fit(make_model(), [monitor])
     events = [(step, tag, float(value)) for step, tag, plugin, value in read_events(tmp_path / "tb")]
     assert events == [(s, "metrics/score", float(s)) for s in (2, 4, 6, 8)]
 
@@ -263,7 +309,7 @@ def test_metrics_monitor_with_steps_per_execution_and_model_counter():
 
 
 def test_metrics_monitor_toy_preset(monkeypatch):
-    from wgan_keras import metrics
+    from wgan_keras.metrics import toy
 
     calls = []
 
@@ -272,10 +318,11 @@ def test_metrics_monitor_toy_preset(monkeypatch):
         return float(np.abs(samples).mean())
 
     def fake_coverage(samples, centers, std):
-        return {"modes": len(centers), "high_quality": 0.5, "reverse_kl": 0.25, "unused": 1}
+        return {"modes": len(centers), "n_modes": len(centers), "high_quality": 0.5, "reverse_kl": 0.25, "unused": 1}
 
-    monkeypatch.setattr(metrics, "wasserstein1", fake_w1, raising=False)
-    monkeypatch.setattr(metrics, "mode_coverage", fake_coverage, raising=False)
+    # The one toy evaluation the monitor and the command line share.
+    monkeypatch.setattr(toy, "wasserstein1", fake_w1)
+    monkeypatch.setattr(toy, "mode_coverage", fake_coverage)
     model = make_model(sample_shape=(2,))
     state = model.sample_seed.state.numpy().copy()
     real = np.zeros((30, 2), "float32")

@@ -1,4 +1,4 @@
-"""Divergences, critics trained against fixed samples, generator gradients."""
+"""Divergences, critics trained against fixed samples, generator gradients, Figure 1a's measures."""
 
 import math
 
@@ -11,11 +11,19 @@ import wgan_keras as wk
 from wgan_keras import divergences as dv
 
 
-def small_critic(dim=1, hidden=64):
+def small_critic(dim=1, hidden=64, seed=None):
     x = inputs = keras.Input((dim,))
     for _ in range(2):
         x = keras.layers.Dense(hidden, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(1)(x), name="critic")
+    critic = keras.Model(inputs, keras.layers.Dense(1)(x), name="critic")
+    if seed is not None:
+        # Glorot-uniform kernels and zero biases from numpy: the same start on every backend.
+        rng = np.random.default_rng(seed)
+        critic.set_weights([
+            rng.uniform(-1, 1, w.shape) * np.sqrt(6 / sum(w.shape)) if w.ndim == 2 else np.zeros(w.shape)
+            for w in critic.get_weights()
+        ])
+    return critic
 
 
 # ------------------------------------------------------------ divergences
@@ -111,28 +119,42 @@ def test_fit_critic_rejects_bad_arguments():
         wk.critics.fit_critic(small_critic(), x, x, steps=0)
     with pytest.raises(ValueError, match="sample shape"):
         wk.critics.fit_critic(small_critic(), x, np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="record_every"):
+        wk.critics.fit_critic(small_critic(), x, x, record_every=0)
+
+
+def test_fit_critic_runs_the_models_own_clipped_update_and_records_its_estimates():
+    rng = np.random.default_rng(5)
+    real, fake = rng.normal(0.0, 1.0, size=(512, 1)), rng.normal(1.0, 1.0, size=(512, 1))
+    critic = small_critic(hidden=8)
+    result = wk.critics.fit_critic(critic, real, fake, method="clip", steps=30, learning_rate=1e-3, record_every=10)
+    assert [step for step, _ in result["history"]] == [10, 20, 30]
+    assert result["history"][-1][1] == pytest.approx(result["wasserstein_estimate"])
+    assert max(np.abs(v.numpy()).max() for v in critic.trainable_variables) == pytest.approx(0.01)
 
 
 def test_minimax_generator_gradient_vanishes_against_a_confident_discriminator():
     """WGAN Section 3 / Arjovsky & Bottou Fig. 2: as D becomes optimal on
     disjoint supports, the minimax generator gradient vanishes, -log D does not."""
     gen_in = keras.Input((1,))
-    generator = keras.Model(gen_in, keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(3.0))(gen_in))
+    # G(z) = 0.1 z + 3: far to the right of the real data, N(0, 0.1^2), whatever the noise draws.
+    generator = keras.Model(gen_in, keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(0.1),
+                                                       bias_initializer=keras.initializers.Constant(3.0))(gen_in))
     rng = np.random.default_rng(3)
     real = rng.normal(0.0, 0.1, size=(2048, 1))
-    fake = generator.predict(rng.normal(size=(2048, 1)), verbose=0)
-    discriminator = small_critic()
+    fake = keras.ops.convert_to_numpy(generator(rng.normal(size=(2048, 1)).astype("float32")))
+    discriminator = small_critic(seed=0)
     before = {
-        o: wk.diagnostics.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
+        o: wk.measures.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
     }
     wk.critics.fit_critic(discriminator, real, fake, method="gan", steps=300, optimizer=keras.optimizers.Adam(1e-2))
     after = {
-        o: wk.diagnostics.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
+        o: wk.measures.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
     }
     assert after["minimax"] < 0.01 * before["minimax"]
     assert after["non_saturating"] > 10 * after["minimax"]
     with pytest.raises(ValueError, match="objective"):
-        wk.diagnostics.generator_gradient_norm(generator, discriminator, "hinge")
+        wk.measures.generator_gradient_norm(generator, discriminator, "hinge")
 
 
 # ------------------------------------- WGAN-GP Figure 1a's measurements
@@ -158,15 +180,15 @@ def nearest_centre_bumps(centres):
 @pytest.mark.parametrize("name", ["8gaussians", "25gaussians"])
 def test_peaks_on_modes_finds_one_peak_per_bump(name):
     centres, _ = wk.data.toy_modes(name)
-    assert wk.critics.peaks_on_modes(nearest_centre_bumps(centres), centres) == (len(centres), len(centres))
+    assert wk.measures.peaks_on_modes(nearest_centre_bumps(centres), centres) == (len(centres), len(centres))
     # One bump at the origin: the central grid mode only, no ring mode (radius 2 / 1.414).
     origin = nearest_centre_bumps(np.zeros((1, 2)))
-    assert wk.critics.peaks_on_modes(origin, centres) == (int(name == "25gaussians"), len(centres))
+    assert wk.measures.peaks_on_modes(origin, centres) == (int(name == "25gaussians"), len(centres))
 
 
 def test_a_flat_critic_has_no_peaks():
     centres, _ = wk.data.toy_modes("8gaussians")
-    assert wk.critics.peaks_on_modes(lambda x: np.zeros(len(x)), centres) == (0, 8)
+    assert wk.measures.peaks_on_modes(lambda x: np.zeros(len(x)), centres) == (0, 8)
 
 
 def test_normalised_margin_of_a_linear_critic():
@@ -178,6 +200,6 @@ def test_normalised_margin_of_a_linear_critic():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(40000, 2)) + [1.0, 0.0]
     fake = rng.normal(size=(40000, 2)) - [1.0, 0.0]
-    assert wk.critics.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
+    assert wk.measures.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
     layer.set_weights([np.array([[1e-4], [0.0]])])  # the same function, scaled: the same margin
-    assert wk.critics.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
+    assert wk.measures.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)

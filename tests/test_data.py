@@ -7,12 +7,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from conftest import needs_tensorflow
 
+import keras
 from wgan_keras import data
 
 
 def _take(ds, k):
+    """The first ``k`` batches of a PyDataset or a tf.data.Dataset, as numpy."""
+    if isinstance(ds, keras.utils.PyDataset):
+        count = k if ds.num_batches is None else min(k, ds.num_batches)
+        return [np.asarray(ds[i]) for i in range(count)]
     return [b.numpy() for b in ds.take(k)]
 
 
@@ -66,7 +71,7 @@ def test_swissroll_matches_sklearn():
     ref = make_swiss_roll(2000, noise=0.25, random_state=0)[0][:, [0, 2]] / 7.5
     a = data.toy("swissroll", 2000, seed=0)
     np.testing.assert_allclose(a, ref, rtol=1e-6, atol=1e-6)
-    # The TF stream (closed form) has the same extent.
+    # The endless stream (closed form) has the same extent.
     b = np.concatenate(_take(data.toy_dataset("swissroll", 500, seed=0), 4))
     q = [0.0, 0.05, 0.5, 0.95, 1.0]
     np.testing.assert_allclose(
@@ -77,8 +82,7 @@ def test_swissroll_matches_sklearn():
 @pytest.mark.parametrize("name", data.TOY_NAMES)
 def test_toy_dataset_reproducible_and_resumable(name):
     ds = data.toy_dataset(name, batch_size=64, seed=5)
-    assert ds.element_spec.shape == (64, 2)
-    assert ds.element_spec.dtype == tf.float32
+    assert isinstance(ds, keras.utils.PyDataset) and ds.num_batches is None  # endless
     first = _take(ds, 6)
     assert all(b.shape == (64, 2) and b.dtype == np.float32 for b in first)
     for i in range(5):
@@ -173,14 +177,32 @@ def test_digits_resize_and_dataset():
     assert all(b.shape == (32, 28, 28, 1) and b.dtype == np.float32 for b in batches)
     again = _take(data.digits(image_size=28, batch_size=32, split="validation"), 2)
     np.testing.assert_array_equal(batches[0], again[0])
+    # One pass is a permutation of the images; the next pass another one.
+    one_pass = np.concatenate(_take(data.digits(batch_size=40, split="validation"), 9))
+    np.testing.assert_array_equal(_sorted_rows(one_pass), _sorted_rows(data.digits(split="validation")))
     ds = data.digits(batch_size=50, split="validation", repeat=True, return_labels=True)
-    xb, yb = next(iter(ds.skip(20)))
+    xb, yb = ds[20]
     assert xb.shape == (50, 8, 8, 1) and yb.shape == (50,)
+    assert not np.array_equal(ds[0][0], ds[7][0])  # pass 1 starts at item 7, in another order
+    with_rest = data.digits(batch_size=100, split="validation", shuffle=False, drop_remainder=False)
+    assert [len(b) for b in _take(with_rest, 10)] == [100, 100, 100, 60]
+
+
+def test_digits_resized_the_same_on_every_backend():
+    """Bilinear upsampling with half-pixel centres: a closed form on one image row."""
+    x = data.digits(image_size=16, split="all")
+    native = data.digits(split="all")
+    # Pixel (i, j) of the 16x16 image samples the 8x8 image at ((i + 0.5) / 2 - 0.5, ...):
+    # the corner pixel (0, 0) lies outside the first centre and keeps the corner value.
+    np.testing.assert_allclose(x[:, 0, 0, 0], native[:, 0, 0, 0], atol=1e-6)
+    expected = 0.75 * native[:, 0, 0, 0] + 0.25 * native[:, 0, 1, 0]
+    np.testing.assert_allclose(x[:, 0, 1, 0], expected, atol=1e-5)
 
 
 # ------------------------------------------------------------ tfds loaders
 
 
+@needs_tensorflow
 @pytest.mark.parametrize(
     "name,shape",
     [
@@ -204,6 +226,7 @@ def test_load_mocked(name, shape):
     assert batches[0].min() < -0.5 and batches[0].max() > 0.5
 
 
+@needs_tensorflow
 def test_load_mocked_image_size_and_repeat():
     import tensorflow_datasets as tfds
 
@@ -219,6 +242,7 @@ def test_load_mocked_image_size_and_repeat():
     assert b2.shape == (2, 16, 16, 3)
 
 
+@needs_tensorflow
 def test_load_offline_fails_fast(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
@@ -235,6 +259,7 @@ def test_load_offline_fails_fast(tmp_path, monkeypatch):
     assert str(tmp_path) in msg
 
 
+@needs_tensorflow
 def test_load_offline_honours_tfds_data_dir_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="TFDS_DATA_DIR") as info:
@@ -273,6 +298,22 @@ def test_load_offline_honours_tfds_data_dir_env(tmp_path, monkeypatch):
 def test_bad_arguments(call, word):
     with pytest.raises(ValueError, match=rf"\b{word}\b"):
         call()
+
+
+def test_load_without_tensorflow_names_what_works_instead(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorflow(name, *args, **kwargs):
+        if name.split(".")[0] in ("tensorflow", "tensorflow_datasets"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorflow)
+    with pytest.raises(ImportError, match="digits") as info:
+        data.load("mnist")
+    assert keras.backend.backend() in str(info.value) and "toy_dataset" in str(info.value)
 
 
 def test_unknown_load_name_lists_allowed():

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from conftest import needs_tensorflow
 
 import keras
 import wgan_keras as wk
@@ -24,12 +24,19 @@ def build(seed=0, model="wgan_gp"):
     return m
 
 
-def epoch_data(n_batches=8, batch=16, nan_at=None):
-    """The same finite sequence of batches every epoch."""
+BATCH = 16
+
+
+def epoch_data(n_batches=8, batch=BATCH, nan_at=None):
+    """Samples for ``n_batches`` batches per pass (fit with batch_size=BATCH, shuffle=False)."""
     x = np.random.default_rng(0).normal(size=(n_batches * batch, 2)).astype("float32")
     if nan_at is not None:
         x[nan_at] = np.nan
-    return tf.data.Dataset.from_tensor_slices(x).batch(batch, drop_remainder=True)
+    return x
+
+
+def fit(model, x, **kwargs):
+    return model.fit(x, batch_size=BATCH, shuffle=False, verbose=0, **kwargs)
 
 
 def weights(model):
@@ -51,7 +58,7 @@ class StopAt(keras.callbacks.Callback):
 def test_model_checkpoint_writes_loadable_models(tmp_path):
     model = build()
     path = str(tmp_path / "ckpt-{epoch}.keras")
-    model.fit(epoch_data(), epochs=2, callbacks=[keras.callbacks.ModelCheckpoint(path)], verbose=0)
+    fit(model, epoch_data(), epochs=2, callbacks=[keras.callbacks.ModelCheckpoint(path)])
     loaded = keras.models.load_model(str(tmp_path / "ckpt-2.keras"))
     assert isinstance(loaded, wk.WGANGP)
     assert int(loaded.generator_iterations.numpy()) == 8  # 2 epochs x 4 iterations
@@ -63,23 +70,26 @@ def test_model_checkpoint_writes_loadable_models(tmp_path):
 @pytest.mark.parametrize("callback", [keras.callbacks.BackupAndRestore, wk.backup.AtomicBackupAndRestore])
 def test_backup_and_restore_resumes_to_the_uninterrupted_result(tmp_path, callback):
     straight = build()
-    straight.fit(epoch_data(), epochs=4, verbose=0)
+    fit(straight, epoch_data(), epochs=4)
     backup_dir = str(tmp_path / "backup")
     crashed = build()
     with pytest.raises(RuntimeError, match="simulated crash"):
-        crashed.fit(epoch_data(), epochs=4, callbacks=[callback(backup_dir), StopAt(2)], verbose=0)
+        fit(crashed, epoch_data(), epochs=4, callbacks=[callback(backup_dir), StopAt(2)])
     resumed = build()
-    history = resumed.fit(epoch_data(), epochs=4, callbacks=[callback(backup_dir)], verbose=0)
+    history = fit(resumed, epoch_data(), epochs=4, callbacks=[callback(backup_dir)])
     assert len(history.history["critic_loss"]) == 2  # epochs 3 and 4 only
     assert int(resumed.generator_iterations.numpy()) == 16
     for a, b in zip(weights(resumed), weights(straight)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
+@needs_tensorflow
 def test_tensorboard_logs_the_models_metrics(tmp_path):
+    import tensorflow as tf
+
     model = build()
     log_dir = str(tmp_path / "tb")
-    model.fit(epoch_data(), epochs=2, callbacks=[keras.callbacks.TensorBoard(log_dir)], verbose=0)
+    fit(model, epoch_data(), epochs=2, callbacks=[keras.callbacks.TensorBoard(log_dir)])
     events = glob.glob(os.path.join(log_dir, "train", "events.out.tfevents.*"))
     assert events
     tags = {
@@ -93,17 +103,17 @@ def test_tensorboard_logs_the_models_metrics(tmp_path):
 def test_terminate_on_nan_coexists_and_divergence_keeps_the_last_good_backup(tmp_path):
     backup_dir = str(tmp_path / "backup")
     model = build()
-    model.fit(epoch_data(), epochs=2, callbacks=[keras.callbacks.TerminateOnNaN()], verbose=0)
+    fit(model, epoch_data(), epochs=2, callbacks=[keras.callbacks.TerminateOnNaN()])
     model = build()
     backup = wk.backup.AtomicBackupAndRestore(backup_dir, delete_on_success=False)
-    model.fit(epoch_data(), epochs=2, callbacks=[backup], verbose=0)
+    fit(model, epoch_data(), epochs=2, callbacks=[backup])
     assert backup.read_metadata()["epoch"] == 2
     # Resumed on data that turns NaN in generator iteration 3 of epoch 3.
     model = build()
     backup = wk.backup.AtomicBackupAndRestore(backup_dir)
     bad = epoch_data(nan_at=16 * 5 + 3)
     with pytest.raises(wk.TrainingDiverged, match=r"generator iteration 11") as info:
-        model.fit(bad, epochs=4, callbacks=[backup, keras.callbacks.TerminateOnNaN()], verbose=0)
+        fit(model, bad, epochs=4, callbacks=[backup, keras.callbacks.TerminateOnNaN()])
     assert backup.restored_epoch == 2
     assert info.value.generator_iteration == 8 + 3
     metadata = backup.read_metadata()

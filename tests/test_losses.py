@@ -4,10 +4,11 @@ import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras
+from keras import ops
 from wgan_keras import losses
+from wgan_keras.autodiff import value_and_gradients
 
 # TF-GAN's reference vectors (tensorflow/gan, losses_impl_test.py).
 D_REAL = np.array([-5.0, 1.4, 12.5, 2.7], dtype="float32")
@@ -18,15 +19,17 @@ def test_tfgan_reference_values():
     assert float(losses.wasserstein_generator_loss(D_GEN)) == pytest.approx(-3.125, abs=1e-6)
     assert float(losses.wasserstein_critic_loss(D_REAL, D_GEN)) == pytest.approx(0.225, abs=1e-6)
     assert float(losses.wasserstein_estimate(D_REAL, D_GEN)) == pytest.approx(-0.225, abs=1e-6)
+    # TF-GAN's non-saturating generator loss on the same vector.
+    assert float(losses.gan_generator_loss(D_GEN, "non_saturating")) == pytest.approx(1.38582, abs=1e-5)
 
 
 def double_sum(x, training=None):
-    return 2.0 * tf.reduce_sum(x, axis=1, keepdims=True)
+    return 2.0 * ops.sum(x, axis=1, keepdims=True)
 
 
 def test_penalty_reference_values():
-    real = tf.constant([[0.1, 0.2, 0.3, 0.4]])
-    fake = tf.constant([[1.0, -1.0, 0.5, 2.0]])
+    real = np.array([[0.1, 0.2, 0.3, 0.4]], "float32")
+    fake = np.array([[1.0, -1.0, 0.5, 2.0]], "float32")
     # grad = 2 in each of 4 coordinates: norm 4, penalty (4 - 1)^2 = 9.
     assert float(losses.gradient_penalty(double_sum, real, fake, seed=1)) == pytest.approx(9.0, rel=1e-6)
     # With target 2 the penalty is (4/2 - 1)^2 = 1.
@@ -41,18 +44,18 @@ def test_linear_critic_penalty_closed_form(shape):
     a = rng.normal(size=shape).astype("float32")
 
     def linear(x, training=None):
-        return tf.reduce_sum(x * a, axis=list(range(1, len(x.shape))))[:, None]
+        return ops.sum(x * a, axis=tuple(range(1, len(x.shape))))[:, None]
 
     real = rng.normal(size=(8,) + shape).astype("float32")
     fake = rng.normal(size=(8,) + shape).astype("float32")
     penalty, norms = losses.gradient_penalty(linear, real, fake, seed=3, return_norms=True)
     norm_a = float(np.linalg.norm(a))
-    np.testing.assert_allclose(norms.numpy(), norm_a, rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(norms), norm_a, rtol=1e-5)
     assert float(penalty) == pytest.approx((norm_a - 1.0) ** 2, rel=1e-5)
 
 
 def test_one_sided_penalty_ignores_small_norms():
-    grads = tf.constant([[0.3, 0.4], [3.0, 4.0]])  # norms 0.5 and 5
+    grads = np.array([[0.3, 0.4], [3.0, 4.0]], "float32")  # norms 0.5 and 5
     two_sided, _ = losses.penalty_from_gradients(grads)
     one_sided, _ = losses.penalty_from_gradients(grads, one_sided=True)
     assert float(two_sided) == pytest.approx((0.25 + 16.0) / 2, rel=1e-5)
@@ -61,23 +64,34 @@ def test_one_sided_penalty_ignores_small_norms():
 
 def test_penalty_gradient_is_finite_at_zero_gradient():
     """A flat critic has zero input gradient; sqrt'(0) would give NaN without epsilon."""
-    kernel = tf.Variable(tf.zeros((2, 1)))
+    kernel = keras.Variable(np.zeros((2, 1), "float32"))
 
     def flat(x, training=None):
-        return tf.matmul(x, kernel)
+        return ops.matmul(x, kernel)
 
-    real, fake = tf.ones((4, 2)), tf.zeros((4, 2))
-    with tf.GradientTape() as tape:
-        penalty = losses.gradient_penalty(flat, real, fake, seed=0)
-    grad = tape.gradient(penalty, kernel)
+    real, fake = np.ones((4, 2), "float32"), np.zeros((4, 2), "float32")
+    penalty, (grad,) = value_and_gradients(lambda: losses.gradient_penalty(flat, real, fake, seed=0), [kernel])
     assert float(penalty) == pytest.approx(1.0, rel=1e-5)
-    assert np.all(np.isfinite(grad.numpy()))
+    assert np.all(np.isfinite(ops.convert_to_numpy(grad)))
+
+
+def test_penalty_weight_gradient_matches_the_closed_form():
+    """Second order: for f(x) = <a, x>, d/da (||a|| - 1)^2 = 2 (||a|| - 1) a / ||a||."""
+    a = np.array([[3.0], [4.0]], "float32")
+    kernel = keras.Variable(a)
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(16, 2)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    penalty, (grad,) = value_and_gradients(
+        lambda: losses.gradient_penalty(lambda x, training=None: ops.matmul(x, kernel), real, fake, seed=2), [kernel]
+    )
+    assert float(penalty) == pytest.approx(16.0, rel=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(grad), 2 * (5.0 - 1.0) * a / 5.0, rtol=1e-5)
 
 
 def test_interpolation_weights_are_uniform_per_sample():
-    real, fake = tf.ones((2000, 3, 3, 1)), tf.zeros((2000, 3, 3, 1))
+    real, fake = np.ones((2000, 3, 3, 1), "float32"), np.zeros((2000, 3, 3, 1), "float32")
     eps = keras.random.uniform((2000,), seed=7)
-    x_hat = losses.interpolate(real, fake, eps).numpy()
+    x_hat = ops.convert_to_numpy(losses.interpolate(real, fake, eps))
     per_sample = x_hat.reshape(2000, -1)
     # One weight per sample, shared by all its coordinates...
     np.testing.assert_allclose(per_sample.min(axis=1), per_sample.max(axis=1))

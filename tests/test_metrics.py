@@ -69,7 +69,7 @@ def test_w1_unequal_sizes_with_the_transport_lp():
     # Replicating points (exact assignment) agrees with the LP.
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((3, 2)), rng.standard_normal((6, 2))
-    assert metrics._w1_replicated(a, b) == pytest.approx(metrics._w1_linprog(a, b), abs=1e-9)
+    assert metrics.transport._w1_replicated(a, b) == pytest.approx(metrics.transport._w1_linprog(a, b), abs=1e-9)
 
 
 def test_w1_too_large_unequal_sizes_ask_to_subsample():
@@ -87,7 +87,7 @@ def test_w1_repeated_points_are_merged_exactly():
     rng = np.random.default_rng(9)
     x = rng.standard_normal((4, 2))[rng.integers(0, 4, 40)]  # 40 points, 4 distinct
     z = rng.standard_normal((40, 2))
-    assert metrics.wasserstein1(x, z) == pytest.approx(metrics._w1_assignment(x, z), abs=1e-9)
+    assert metrics.wasserstein1(x, z) == pytest.approx(metrics.transport._w1_assignment(x, z), abs=1e-9)
 
 
 def test_w1_one_dimensional_and_images():
@@ -283,9 +283,9 @@ def test_scorer_second_construction_loads_from_cache(scorer_and_cache, digit_spl
         metrics.QualityScorer.for_digits(seed=1, image_size=8, cache_dir=cache)
     images, labels = data.digits(split="all", return_labels=True)
     settings = {"seed": 0}
-    key = metrics._cache_key(images, labels, settings)
-    assert key != metrics._cache_key(images, labels, {"seed": 1})
-    assert key != metrics._cache_key(images[::-1], labels[::-1], settings)
+    key = metrics.quality._cache_key(images, labels, settings)
+    assert key != metrics.quality._cache_key(images, labels, {"seed": 1})
+    assert key != metrics.quality._cache_key(images[::-1], labels[::-1], settings)
 
 
 def test_scorer_bad_input(scorer_and_cache):
@@ -314,7 +314,7 @@ def test_inception_score_and_fid_with_random_weights():
     assert metrics.frechet_inception_distance(x, x, batch_size=3, weights=None) == pytest.approx(0.0, abs=1e-6)
     fid = metrics.frechet_inception_distance(x, rgb, batch_size=2, weights=None)
     assert math.isfinite(fid) and fid > 0.0
-    assert len(metrics._INCEPTION_MODELS) == 1  # built once, then reused
+    assert len(metrics.inception._INCEPTION_MODELS) == 1  # built once, then reused
     with pytest.raises(ValueError, match="splits"):
         metrics.inception_score(x, splits=4, weights=None)
     with pytest.raises(ValueError, match="at least 2"):

@@ -1,13 +1,15 @@
-"""GAN, WGAN and WGAN-GP: Algorithm 1 to the letter, metrics, errors, Keras options."""
+"""GAN, WGAN and WGAN-GP: Algorithm 1 to the letter, metrics, errors, Keras options, on every backend."""
 
 import math
+import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from conftest import BACKEND, jax_only, needs_tensorflow, tensorflow_only
 
 import keras
 import wgan_keras as wk
+from keras import ops
 
 
 def mlp(n_in, n_out, name, hidden=16, batch_norm=False, bias_init="zeros"):
@@ -23,24 +25,32 @@ def nets(**kwargs):
     return mlp(2, 2, "generator"), mlp(2, 1, "critic", **kwargs)
 
 
-def numbered_batches(n_batches, batch=8, dim=2):
-    """Batch k is filled with the value k: which batch a step saw is readable."""
-    values = np.repeat(np.arange(n_batches, dtype="float32"), batch * dim).reshape(-1, dim)
-    return tf.data.Dataset.from_tensor_slices(values).batch(batch, drop_remainder=True)
+def numbered_samples(n_batches, batch=8, dim=2):
+    """Batch k is filled with the value k: which batch a step saw is readable (fit with shuffle=False)."""
+    return np.repeat(np.arange(n_batches, dtype="float32"), batch * dim).reshape(-1, dim)
 
 
-def gaussian_batches(batch=16, seed=0):
-    data = np.random.default_rng(seed).normal(size=(batch * 64, 2)).astype("float32")
-    return tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True).repeat()
+def gaussian_samples(batch=16, seed=0, batches=64):
+    return np.random.default_rng(seed).normal(size=(batch * batches, 2)).astype("float32")
+
+
+def record(store, value):
+    """Append the mean of ``value`` to ``store`` when the step runs (eager, traced or jitted)."""
+    if BACKEND == "jax":
+        import jax
+
+        jax.debug.callback(lambda v: store.append(float(np.mean(v))), value, ordered=True)
+    else:
+        store.append(float(np.mean(ops.convert_to_numpy(value))))
 
 
 class Recording:
-    """Mixin recording the real batch of every critic update (eager mode)."""
+    """Mixin recording the real batch and the loss of every critic update."""
 
-    def critic_objective(self, real, fake, training=True):
-        self.seen.append(float(np.mean(real.numpy())))
-        loss, logs = super().critic_objective(real, fake, training)
-        self.critic_losses.append(float(loss.numpy()))
+    def critic_objective(self, real, fake, training=True, seed=None):
+        record(self.seen, real)
+        loss, logs = super().critic_objective(real, fake, training, seed)
+        record(self.critic_losses, loss)
         return loss, logs
 
 
@@ -59,26 +69,39 @@ def recording(cls, **kwargs):
     return model
 
 
+def counts(model):
+    return tuple(
+        int(ops.convert_to_numpy(v))
+        for v in (model.generator_iterations, model.critic_optimizer.iterations, model.generator_optimizer.iterations)
+    )
+
+
 # ------------------------------------------------------------- Algorithm 1
 def test_each_critic_update_gets_a_fresh_real_batch():
     model = recording(RecordingWGANGP, n_critic=5)
-    model.fit(numbered_batches(40), epochs=1, steps_per_epoch=3, verbose=0)
+    model.fit(numbered_samples(40), batch_size=8, shuffle=False, epochs=1, steps_per_epoch=3, verbose=0)
     # 3 generator iterations x 5 critic updates, on batches 0, 1, ..., 14 in order.
     assert model.seen == [float(k) for k in range(15)]
-    assert int(model.generator_iterations.numpy()) == 3
-    assert int(model.critic_optimizer.iterations.numpy()) == 15
-    assert int(model.generator_optimizer.iterations.numpy()) == 3
+    assert counts(model) == (3, 15, 3)
 
 
 def test_gan_uses_one_fresh_batch_per_discriminator_update():
     model = recording(RecordingGAN, n_discriminator=2)
-    model.fit(numbered_batches(10), epochs=1, steps_per_epoch=3, verbose=0)
+    model.fit(numbered_samples(10), batch_size=8, shuffle=False, epochs=1, steps_per_epoch=3, verbose=0)
     assert model.seen == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_a_second_fit_continues_the_stream_where_the_first_stopped():
+    model = recording(RecordingWGANGP, n_critic=2)
+    data = numbered_samples(12)
+    model.fit(data, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
+    model.fit(data, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
+    assert model.seen == [float(k) for k in range(8)]
 
 
 def test_history_holds_epoch_means_not_the_last_batch():
     model = recording(RecordingWGANGP, n_critic=2)
-    history = model.fit(gaussian_batches(), epochs=1, steps_per_epoch=4, verbose=0)
+    history = model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=4, verbose=0)
     assert len(model.critic_losses) == 8
     assert history.history["critic_loss"][0] == pytest.approx(np.mean(model.critic_losses), rel=1e-5)
     assert history.history["critic_loss"][0] != pytest.approx(model.critic_losses[-1], rel=1e-3)
@@ -87,7 +110,7 @@ def test_history_holds_epoch_means_not_the_last_batch():
 def test_wgan_gp_metrics_are_consistent():
     model = wk.WGANGP(*nets(), gp_weight=10.0, seed=1)
     model.compile()
-    h = model.fit(gaussian_batches(), epochs=1, steps_per_epoch=3, verbose=0).history
+    h = model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=3, verbose=0).history
     assert set(h) == {"critic_loss", "generator_loss", "wasserstein_estimate", "gradient_penalty", "gradient_norm"}
     # critic_loss = -W + lambda * GP holds per update, hence for the means.
     assert h["critic_loss"][0] == pytest.approx(
@@ -98,7 +121,7 @@ def test_wgan_gp_metrics_are_consistent():
 def test_gan_js_estimate_is_log2_minus_half_the_loss():
     model = wk.GAN(*nets(), seed=0)
     model.compile()
-    h = model.fit(gaussian_batches(), epochs=1, steps_per_epoch=3, verbose=0).history
+    h = model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=3, verbose=0).history
     assert h["js_estimate"][0] == pytest.approx(math.log(2) - h["discriminator_loss"][0] / 2, rel=1e-5)
 
 
@@ -107,7 +130,7 @@ def test_wgan_clips_every_critic_variable_biases_included():
     critic = mlp(2, 1, "critic", batch_norm=True, bias_init=keras.initializers.Constant(0.5))
     model = wk.WGAN(generator, critic, n_critic=2, clip_value=0.01, critic_warmup=False, seed=0)
     model.compile(critic_optimizer=keras.optimizers.RMSprop(1e-2))
-    model.fit(gaussian_batches(), epochs=1, steps_per_epoch=2, verbose=0)
+    model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
     assert critic.trainable_variables
     for variable in critic.trainable_variables:
         values = variable.numpy()
@@ -123,17 +146,49 @@ def test_wgan_official_warmup_schedule():
         100, 100, 5, 5, 100, 5, 100,
     ]
     model.compile()
-    model.fit(gaussian_batches(), epochs=1, steps_per_epoch=2, verbose=0)
-    assert int(model.critic_optimizer.iterations.numpy()) == 200
+    model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
+    assert counts(model) == (2, 200, 2)
     custom = wk.WGAN(*nets(), n_critic=3, critic_warmup={"critic_iterations": 7, "first": 1, "every": 2}, seed=0)
     custom.compile()
-    custom.fit(gaussian_batches(), epochs=1, steps_per_epoch=4, verbose=0)
+    custom.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=4, verbose=0)
     # Iterations 0 and 2 warm up (7 updates: 2 chunks of 3 and a partial 1), 1 and 3 use 3.
-    assert int(custom.critic_optimizer.iterations.numpy()) == 7 + 3 + 7 + 3
+    assert counts(custom)[1] == 7 + 3 + 7 + 3
     plain = wk.WGAN(*nets(), critic_warmup=False, seed=0)
     plain.compile()
-    plain.fit(gaussian_batches(), epochs=1, steps_per_epoch=2, verbose=0)
-    assert int(plain.critic_optimizer.iterations.numpy()) == 10
+    plain.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
+    assert counts(plain)[1] == 10
+
+
+def test_wgan_warmup_never_starves_an_epoch_of_its_generator_iterations():
+    """10,000 samples in batches of 64 feed 31 iterations of 5 critic updates per pass; the
+    warm-up's 100 updates per early iteration read further passes, not fewer iterations."""
+    model = wk.WGAN(*nets(), seed=0)
+    model.compile()
+    data = gaussian_samples(batch=100, batches=100)
+    with pytest.warns(UserWarning, match="data is repeated"):
+        history = model.fit(data, batch_size=64, epochs=3, verbose=0)
+    assert len(history.history["critic_loss"]) == 3
+    assert history.params["steps"] == 31
+    # Iterations 0-24 read 100 batches each, 25-92 five each.
+    assert counts(model) == (93, 25 * 100 + 68 * 5, 93)
+
+
+def test_an_input_too_small_for_one_generator_iteration_is_refused_before_training():
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile()
+    with pytest.raises(ValueError, match=r"fewer than one generator iteration needs.*n_critic = 5"):
+        model.fit(gaussian_samples(batch=64, batches=4), batch_size=64, epochs=1, verbose=0)
+    assert counts(model) == (0, 0, 0)
+
+
+def test_integer_images_are_refused_with_the_conversion_to_use():
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16), keras.layers.Reshape((4, 4, 1))])
+    critic = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    model = wk.WGANGP(generator, critic, seed=0)
+    model.compile()
+    pixels = np.random.default_rng(0).integers(0, 256, size=(640, 4, 4, 1)).astype("uint8")
+    with pytest.raises(ValueError, match=r"127\.5 - 1"):
+        model.fit(pixels, epochs=1, verbose=0)
 
 
 def test_paper_optimizers_by_default():
@@ -159,20 +214,65 @@ def test_paper_optimizers_by_default():
     assert isinstance(gan.generator_optimizer, keras.optimizers.Adam)
 
 
+def test_compile_learning_rate_sets_the_papers_optimizers_rate():
+    gp = wk.build("wgan-gp", *nets(), seed=0)
+    gp.compile(learning_rate=3e-4, beta_1=0.5)
+    for opt in (gp.generator_optimizer, gp.critic_optimizer):
+        assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx((3e-4, 0.5, 0.9))
+    wgan = wk.build("wgan", *nets(), seed=0)
+    wgan.compile(learning_rate=1e-3)
+    assert float(wgan.critic_optimizer.learning_rate) == pytest.approx(1e-3) and wgan.critic_optimizer.rho == 0.99
+    with pytest.raises(ValueError, match="beta_1"):
+        wk.build("wgan", *nets(), seed=0).compile(beta_1=0.5)
+    with pytest.raises(ValueError, match="learning_rate"):
+        wk.build("gan", *nets(), seed=0).compile(learning_rate=-1.0)
+    assert isinstance(wk.build("gan", *nets(), n_discriminator=2), wk.GAN)
+    with pytest.raises(ValueError, match="'gan', 'wgan', 'wgan-gp'"):
+        wk.build("dcgan", *nets())
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_keras_compile_options_pass_through(jit_compile):
     model = wk.WGANGP(*nets(), seed=0)
     model.compile(jit_compile=jit_compile, steps_per_execution=2)
     assert model.jit_compile is jit_compile and model.steps_per_execution == 2
-    h = model.fit(gaussian_batches(), epochs=1, steps_per_epoch=4, verbose=0).history
+    h = model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=4, verbose=0).history
     assert np.isfinite(h["critic_loss"][0])
     assert int(model.generator_iterations.numpy()) == 4
 
 
-def test_penalty_second_order_gradient_is_the_same_under_xla():
+@pytest.mark.parametrize("name", ["gan", "wgan", "wgan-gp"])
+def test_steps_per_execution_gives_the_same_weights_as_one_step_at_a_time(name):
+    def train(steps_per_execution):
+        keras.utils.set_random_seed(0)
+        options = {"critic_warmup": False} if name == "wgan" else {}
+        model = wk.build(name, *nets(), seed=3, **options)
+        model.compile(steps_per_execution=steps_per_execution, jit_compile=False)
+        history = model.fit(gaussian_samples(), batch_size=16, epochs=2, steps_per_epoch=6, verbose=0).history
+        return history, [v.numpy() for v in model.generator.weights + model.critic.weights], counts(model)
+
+    (h1, w1, c1), (h3, w3, c3) = train(1), train(3)
+    assert c1 == c3 == (12, 12 if name == "gan" else 60, 12)
+    for a, b in zip(w1, w3):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h3[key], rtol=1e-5, atol=1e-7)
+
+
+def test_steps_per_epoch_that_steps_per_execution_does_not_divide_is_refused():
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile(steps_per_execution=4)
+    with pytest.raises(ValueError, match=r"steps_per_epoch \(6\) must be a multiple of steps_per_execution \(4\)"):
+        model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=6, verbose=0)
+
+
+@tensorflow_only
+def test_tensorflow_penalty_second_order_gradient_is_the_same_under_xla():
     """XLA changes the random stream (TF's stateless RNG picks another
     algorithm), so compare the maths on fixed inputs: the gradient of the
     WGAN-GP critic loss w.r.t. the critic's weights, through the penalty."""
+    import tensorflow as tf
+
     critic = mlp(2, 1, "critic")
     rng = np.random.default_rng(0)
     real, fake = (tf.constant(rng.normal(size=(32, 2)), "float32") for _ in range(2))
@@ -192,8 +292,30 @@ def test_penalty_second_order_gradient_is_the_same_under_xla():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
 
 
+@jax_only
+def test_jax_penalty_second_order_gradient_is_the_same_jitted_and_eager():
+    """The nested jax.grad of the critic's stateless call, inside jax.value_and_grad, with and without jit."""
+    import jax
+
+    critic = mlp(2, 1, "critic")
+    rng = np.random.default_rng(0)
+    real, fake = (rng.normal(size=(32, 2)).astype("float32") for _ in range(2))
+    eps = rng.uniform(size=(32,)).astype("float32")
+
+    def loss(weights):
+        with keras.StatelessScope(state_mapping=list(zip(critic.trainable_variables, weights))):
+            penalty = wk.losses.gradient_penalty(critic, real, fake, eps=eps)
+            return wk.losses.wasserstein_critic_loss(critic(real), critic(fake)) + 10.0 * penalty
+
+    weights = [v.value for v in critic.trainable_variables]
+    eager, jitted = jax.grad(loss)(weights), jax.jit(jax.grad(loss))(weights)
+    assert sum(float(np.abs(a).max()) > 0 for a in eager) == len(eager) - 1
+    for a, b in zip(eager, jitted):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_numpy_input_is_batched_and_seeded():
-    data = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    data = gaussian_samples(batch=32, batches=8)
     generator, critic = nets()
     variables = generator.weights + critic.weights
     initial = [v.numpy() for v in variables]
@@ -204,7 +326,7 @@ def test_numpy_input_is_batched_and_seeded():
         model = wk.WGANGP(generator, critic, seed=seed)
         model.compile(jit_compile=False)
         history = model.fit(data, batch_size=32, epochs=2, verbose=0).history
-        # 256 samples / 32 = 8 batches = 1 generator iteration of 5 per epoch (3 left over).
+        # 256 samples / 32 = 8 batches = 1 generator iteration of 5 per epoch (the stream runs on).
         assert int(model.generator_iterations.numpy()) == 2 and len(history["critic_loss"]) == 2
         return history["critic_loss"], [v.numpy() for v in variables]
 
@@ -218,13 +340,15 @@ def test_numpy_input_is_batched_and_seeded():
 def test_validation_reports_held_out_critic_estimate_without_touching_the_training_stream():
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
-    val = tf.data.Dataset.from_tensor_slices(np.ones((64, 2), "float32")).batch(16)
-    h = model.fit(gaussian_batches(), epochs=2, steps_per_epoch=2, validation_data=val, verbose=0).history
+    val = np.ones((64, 2), "float32")
+    h = model.fit(gaussian_samples(), batch_size=16, epochs=2, steps_per_epoch=2, validation_data=val, verbose=0).history
     assert len(h["val_wasserstein_estimate"]) == 2
     assert "val_gradient_penalty" not in h
     state = model.train_seed.state.numpy().copy()
-    model.evaluate(val, verbose=0)
+    model.evaluate(val, batch_size=16, verbose=0)
     np.testing.assert_array_equal(model.train_seed.state.numpy(), state)
+    with pytest.raises(ValueError, match="validation_data"):
+        model.fit(gaussian_samples(), batch_size=16, validation_split=0.2, verbose=0)
 
 
 def test_the_model_draws_interpolation_weights_uniform_per_sample(monkeypatch):
@@ -233,12 +357,12 @@ def test_the_model_draws_interpolation_weights_uniform_per_sample(monkeypatch):
     interpolate = wk.losses.interpolate
 
     def recording_interpolate(real, fake, eps):
-        drawn.append(np.asarray(eps))
+        drawn.append(ops.convert_to_numpy(eps))
         return interpolate(real, fake, eps)
 
     monkeypatch.setattr(wk.losses, "interpolate", recording_interpolate)
     model = wk.WGANGP(*nets(), seed=0)
-    real, fake = tf.ones((4000, 2)), tf.zeros((4000, 2))
+    real, fake = np.ones((4000, 2), "float32"), np.zeros((4000, 2), "float32")
     _, logs = model.critic_objective(real, fake)
     (eps,) = drawn
     assert eps.shape == (4000,)
@@ -257,10 +381,7 @@ def test_a_short_wgan_gp_run_brings_samples_closer_to_8_gaussians():
         gp_weight=0.1,  # the official toy code's lambda
         seed=0,
     )
-    model.compile(
-        generator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
-        critic_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
-    )
+    model.compile(learning_rate=1e-3, beta_1=0.5)
     reference = wk.data.toy("8gaussians", 1000, seed=1)
     before = wk.metrics.wasserstein1(model.generate(1000, seed=2), reference)
     model.fit(wk.data.toy_dataset("8gaussians", batch_size=256, seed=0), epochs=1, steps_per_epoch=150, verbose=0)
@@ -282,6 +403,13 @@ def test_generate_is_seeded_and_does_not_touch_the_training_stream():
     assert model.generate(2500, batch_size=1000).shape == (2500, 2)
 
 
+@pytest.mark.parametrize("seed, match", [(-1, ">= 0"), ("a", "integer"), (2**70, "<="), (1.5, "integer")])
+def test_generate_refuses_a_bad_seed_by_name(seed, match):
+    model = wk.WGANGP(*nets(), seed=0)
+    with pytest.raises(ValueError, match=rf"seed must .*{match}"):
+        model.generate(5, seed=seed)
+
+
 # ------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     "build, match",
@@ -296,6 +424,7 @@ def test_generate_is_seeded_and_does_not_touch_the_training_stream():
         (lambda g, c: wk.WGANGP(g, mlp(3, 1, "critic")), "does not fit"),
         (lambda g, c: wk.WGANGP("generator", c), "generator must be a keras.Model"),
         (lambda g, c: wk.GAN(g, c, n_critic=5), "n_discriminator"),
+        (lambda g, c: wk.WGANGP(g, c, seed=-1), "seed"),
     ],
 )
 def test_bad_arguments_are_named(build, match):
@@ -304,6 +433,21 @@ def test_bad_arguments_are_named(build, match):
 
 
 def test_wrong_data_shape_fails_before_training():
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile()
+    with pytest.raises(ValueError, match="sample shape"):
+        model.fit(np.zeros((640, 3), "float32"), batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="steps_per_epoch is required"):
+        model.fit(wk.data.toy_dataset("8gaussians", 16), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be None"):
+        model.fit(wk.data.toy_dataset("8gaussians", 16), batch_size=16, epochs=1, steps_per_epoch=1, verbose=0)
+    assert int(model.generator_iterations.numpy()) == 0
+
+
+@needs_tensorflow
+def test_a_tf_data_input_is_checked_before_training():
+    import tensorflow as tf
+
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
     wrong = tf.data.Dataset.from_tensor_slices(np.zeros((64, 3), "float32")).batch(8, drop_remainder=True)
@@ -318,7 +462,7 @@ def test_wrong_data_shape_fails_before_training():
 def test_compile_rejects_a_single_optimizer_and_fit_requires_compile():
     model = wk.WGANGP(*nets(), seed=0)
     with pytest.raises(RuntimeError, match="compile"):
-        model.fit(gaussian_batches(), epochs=1, steps_per_epoch=1, verbose=0)
+        model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=1, verbose=0)
     with pytest.raises(ValueError, match="generator_optimizer"):
         model.compile(optimizer="adam")
     shared = keras.optimizers.Adam()
@@ -330,7 +474,7 @@ def test_warmup_with_steps_per_execution_is_refused():
     model = wk.WGAN(*nets(), seed=0)
     model.compile(steps_per_execution=4)
     with pytest.raises(ValueError, match="critic_warmup=False"):
-        model.fit(gaussian_batches(), epochs=1, steps_per_epoch=4, verbose=0)
+        model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=4, verbose=0)
 
 
 def test_batch_norm_critic_warns_under_wgan_gp():
@@ -338,13 +482,56 @@ def test_batch_norm_critic_warns_under_wgan_gp():
         wk.WGANGP(mlp(2, 2, "generator"), mlp(2, 1, "critic", batch_norm=True))
 
 
+# -------------------------------------------------------- divergence stop
+def nan_samples(nan_row):
+    data = gaussian_samples(batch=16, batches=64)
+    data[nan_row] = np.nan
+    return data
+
+
 def test_divergence_stops_with_the_loss_name_and_step():
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
-    data = np.random.default_rng(0).normal(size=(64 * 16, 2)).astype("float32")
-    data[8 * 16 * 5 + 3] = np.nan  # a NaN in the 9th generator iteration's data
-    stream = tf.data.Dataset.from_tensor_slices(data).batch(16, drop_remainder=True)
+    # A NaN in the 9th generator iteration's data (batches 40-44 of 16 samples).
     with pytest.raises(wk.TrainingDiverged, match="critic_loss") as info:
-        model.fit(stream, epochs=1, verbose=0)
+        model.fit(nan_samples(8 * 16 * 5 + 3), batch_size=16, shuffle=False, epochs=1, verbose=0)
     assert info.value.generator_iteration == 9
-    assert "critic_loss" in info.value.losses
+    assert "critic_loss" in info.value.losses and math.isnan(info.value.losses["critic_loss"])
+
+
+def test_the_divergence_flag_is_read_every_n_iterations_and_at_epoch_ends(monkeypatch):
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile(divergence_check_every=4)
+    reads = []
+    original = model._after_steps
+
+    def counting(steps, read):
+        return original(steps, lambda: (reads.append(model._next_generator_iteration), read())[1])
+
+    monkeypatch.setattr(model, "_after_steps", counting)
+    model.fit(gaussian_samples(), batch_size=16, epochs=2, steps_per_epoch=6, verbose=0)
+    # Every 4 iterations, and at each epoch end (6 and 12): 4, 6, 10, 12.
+    assert reads == [4, 6, 10, 12]
+
+
+def test_a_diverged_model_is_never_saved_and_stops_within_the_check_interval(tmp_path):
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile(divergence_check_every=3)
+    with pytest.raises(wk.TrainingDiverged) as info:
+        model.fit(nan_samples(2 * 16 * 5), batch_size=16, shuffle=False, epochs=1, steps_per_epoch=50, verbose=0)
+    assert info.value.generator_iteration == 3
+    assert int(model.generator_iterations.numpy()) <= 3 + 3  # stopped at the next read
+    for save in (lambda: model.save(str(tmp_path / "m.keras")), lambda: model.save_weights(str(tmp_path / "m.weights.h5"))):
+        with pytest.raises(wk.TrainingDiverged):
+            save()
+    assert os.listdir(tmp_path) == []
+
+
+def test_saving_to_h5_is_refused_and_writes_nothing(tmp_path):
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile()
+    with pytest.raises(ValueError, match=r"'\.keras'.*Nothing was written"):
+        model.save(str(tmp_path / "x.h5"))
+    with pytest.raises(ValueError, match=r"'\.weights\.h5'"):
+        model.save_weights(str(tmp_path / "x.h5"))
+    assert os.listdir(tmp_path) == []

@@ -6,13 +6,16 @@ the standard GAN as the baseline. Runs on Keras's TensorFlow backend (the
 default) and on JAX (``KERAS_BACKEND=jax``; TensorFlow need not be
 installed).
 
-Submodules are imported on first use, so ``python -m wgan_keras.train
---backend jax`` can choose the backend before Keras is imported.
+Submodules are imported on first use (``wk.metrics`` imports
+``wgan_keras.metrics``), except the models, which are imported with the
+package so that Keras can load saved models (``keras.models.load_model``
+finds the classes once they are registered).
 """
 
 import importlib
 import importlib.util
 import os
+import sys
 
 if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
     if importlib.util.find_spec("jax") is not None:
@@ -72,3 +75,10 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+# `python -m wgan_keras.train` (or `.bench`) imports this package before the
+# command reads its arguments: that import stays light, so the command can
+# choose the backend and quiet TensorFlow's start-up before Keras loads.
+if sys.argv[:1] != ["-m"]:
+    from wgan_keras import models  # noqa: E402,F401  (registers GAN, WGAN, WGANGP with Keras)

@@ -1,8 +1,9 @@
-"""Validation of notebook and command-line parameters.
+"""Validation of arguments and of notebook and command-line parameters.
 
 Each function raises ``ValueError`` naming the parameter and what is
-allowed, so a bad papermill ``-p`` value fails in the first cells, before
-any training.
+allowed, so a bad value (a papermill ``-p`` value, a constructor argument)
+fails at once, before any training. ``NotebookParameters`` also refuses
+parameters a notebook does not have.
 """
 
 import math
@@ -53,3 +54,61 @@ def _check_range(name, value, minimum, maximum):
         raise ValueError(f"{name} must be >= {minimum}; got {value!r}.")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}; got {value!r}.")
+
+
+class NotebookParameters:
+    """A notebook's parameters, each checked once, and nothing else accepted.
+
+    papermill's ``-p NAME VALUE`` defines ``NAME`` in the notebook even when
+    the notebook has no such parameter (it only warns), so a typo
+    (``-p epoch 5``) would run the notebook at its defaults. Capture the
+    names defined before the cell tagged ``parameters``, check every
+    parameter through this object, then call :meth:`finish`: any other new
+    name is refused with the list of valid ones.
+
+    Args:
+        namespace: the notebook's ``globals()``.
+        before: the names defined before the ``parameters`` cell.
+    """
+
+    def __init__(self, namespace, before):
+        self.namespace = namespace
+        self.before = set(before)
+        self.names = []
+
+    def _value(self, name):
+        self.names.append(name)
+        return self.namespace[name]
+
+    def int(self, name, minimum=None, maximum=None):
+        return require_int(name, self._value(name), minimum, maximum)
+
+    def number(self, name, minimum=None, maximum=None, exclusive_minimum=False):
+        return require_number(name, self._value(name), minimum, maximum, exclusive_minimum)
+
+    def choice(self, name, choices):
+        return require_choice(name, self._value(name), choices)
+
+    def bool(self, name):
+        return require_bool(name, self._value(name))
+
+    def seed(self, name="seed", headroom=0):
+        """A seed the notebook may offset by up to ``headroom`` (``seed + k``)."""
+        return require_int(name, self._value(name), minimum=0, maximum=2**31 - 3 - headroom)
+
+    def text(self, name):
+        value = self._value(name)
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string; got {value!r}.")
+        return value
+
+    def finish(self):
+        """Refuse names that are not parameters (listing the parameters)."""
+        unknown = sorted(
+            name for name in self.namespace if name not in self.before and name not in self.names and not name.startswith("_")
+        )
+        if unknown:
+            raise ValueError(
+                f"Unknown notebook parameter(s) {unknown}: this notebook's parameters are {sorted(self.names)}. "
+                "Check the names given to papermill -p."
+            )

@@ -1,10 +1,13 @@
 """Where notebooks and the CLI write figures and tables.
 
-``outputs_dir()`` is ``$WGAN_KERAS_OUTPUTS`` when set (CI's smoke runs point
-it at a temporary folder so they never replace the committed figures), else
-the ``outputs/`` folder of the checkout that holds this package, else
-``./outputs``. Notebooks use it instead of relative paths, because papermill
-and nbval run kernels in different working directories.
+``outputs_dir()`` is ``$WGAN_KERAS_OUTPUTS`` when it is set, else
+``outputs/local`` in the checkout that holds this package (a folder git
+ignores), else ``./outputs/local``. So a notebook tried with small
+parameters never replaces the committed figures: only
+``python ci/notebooks.py regenerate`` points ``WGAN_KERAS_OUTPUTS`` at
+``outputs/``, and CI's smoke runs point it at a temporary folder. Notebooks
+use it instead of relative paths, because papermill and nbval run kernels in
+different working directories.
 """
 
 import os
@@ -17,8 +20,8 @@ def project_root():
 
 
 def outputs_dir(*parts, create=True):
-    """``outputs/<parts...>``; created unless ``create=False``."""
-    base = os.environ.get("WGAN_KERAS_OUTPUTS") or os.path.join(project_root() or os.getcwd(), "outputs")
+    """``<outputs>/<parts...>`` (see the module docstring); created unless ``create=False``."""
+    base = os.environ.get("WGAN_KERAS_OUTPUTS") or os.path.join(project_root() or os.getcwd(), "outputs", "local")
     path = os.path.join(base, *parts)
     if create:
         os.makedirs(path, exist_ok=True)

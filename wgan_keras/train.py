@@ -132,9 +132,6 @@ def prepare_out(args):
     out = args.out
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out!r} is a file, not a folder.")
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent) and not _creatable(parent):
-        raise UsageError(f"--out {out!r}: its parent folder cannot be created.")
     existing = os.path.isdir(out) and os.listdir(out)
     if existing and args.overwrite:
         _check_writable(out)
@@ -162,15 +159,12 @@ def prepare_out(args):
             _check_same_settings(recorded, args)
             _check_writable(out)
             return "resume"
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out!r} cannot be created ({error.strerror}).") from None
     _check_writable(out)
     return "new"
-
-
-def _creatable(folder):
-    while not os.path.exists(folder):
-        folder = os.path.dirname(folder)
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _check_writable(out):
@@ -288,15 +282,17 @@ def figure(model, args, reference, samples):
 
 
 # --------------------------------------------------------------- history
-def history_logger(path):
-    """A ``CSVLogger`` that survives resumes: rows of epochs after the restored one are dropped."""
+def history_logger(path, backup):
+    """A ``CSVLogger`` that survives resumes: rows of epochs after the restored backup are dropped."""
     import keras
 
     from wgan_keras.backup import write_atomically
 
     class HistoryCSV(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            first = self.model._initial_epoch or 0
+            # It runs before the backup restores the model: read the backup's epoch itself.
+            metadata = backup.read_metadata()
+            first = metadata["epoch"] if metadata else 0
             self.rows = [row for row in _read_rows(path) if int(row["epoch"]) < first]
 
         def on_epoch_end(self, epoch, logs=None):
@@ -373,7 +369,9 @@ def main(argv=None):
     out = args.out
     write_json(os.path.join(out, "run.json"), {"settings": _settings(args), "backend": keras.backend.backend()})
     backup = wk.backup.AtomicBackupAndRestore(os.path.join(out, "backup"), delete_on_success=False)
-    callbacks = [backup, history_logger(os.path.join(out, "history.csv"))]
+    # The epoch's history row is written before its backup: a backup never
+    # exists without the rows of the epochs it holds.
+    callbacks = [history_logger(os.path.join(out, "history.csv"), backup), backup]
     fit = {"batch_size": args.batch_size} if args.data in TOY + ("digits",) else {}
     started = time.time()
     try:

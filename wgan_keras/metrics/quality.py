@@ -230,7 +230,8 @@ class QualityScorer:
             )
             from wgan_keras.models.stream import keras_input
 
-            model.fit(keras_input(_OrderedBatches(images, labels, order, batch_size)), epochs=1, verbose=verbose)
+            model.fit(keras_input(_OrderedBatches(images, labels, order, batch_size)), epochs=1, verbose=verbose,
+                      shuffle=False)
         probs = compiled.predict(model, images[val_idx], batch_size=512)
         accuracy = float(np.mean(np.argmax(probs, axis=1) == labels[val_idx]))
         return model, accuracy, time.perf_counter() - start

@@ -468,7 +468,9 @@ class AdversarialModel(Trainer, keras.Model):
 
     # ------------------------------------------------- the divergence stop
     def _divergence_flag(self, diverged_at, diverged_values, logs, weights, iteration):
-        """The new ``(diverged_at, diverged_values)`` after a step (pure ``keras.ops``).
+        """The new ``(diverged_at, diverged_values)`` after generator iteration ``iteration`` (1-based).
+
+        Pure ``keras.ops``, run inside the step on the device.
 
         Losses alone can miss a divergence: in graph mode oneDNN's fused
         MatMul+ReLU maps NaN to 0, so NaN weights can yield finite losses

@@ -173,6 +173,8 @@ def keras_input(batches):
     first = batches[0]
     spec = tf.nest.map_structure(lambda a: tf.TensorSpec((None,) + np.shape(a)[1:], np.asarray(a).dtype), first)
     dataset = tf.data.Dataset.from_generator(lambda: (batches[i] for i in indices), output_signature=spec)
+    if count is not None:
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     return without_autotune(dataset.prefetch(2))
 
 

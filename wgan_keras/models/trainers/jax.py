@@ -158,8 +158,8 @@ class Trainer:
         return scaled, (loss, generator_state, critic_state)
 
     def _count_iteration(self, values):
-        (iteration,) = values[[self.generator_iterations]]
-        values.set([self.generator_iterations], [iteration + 1])
+        iteration = values[[self.generator_iterations]][0] + 1
+        values.set([self.generator_iterations], [iteration])
         weights = values[self.generator.trainable_variables + self.critic.trainable_variables]
         at, diverged = self._divergence_flag(
             *values[[self.diverged_at, self.diverged_values]], self._logs_of(values), weights, iteration
@@ -233,6 +233,10 @@ class Trainer:
             for updates in self._extra_critic_chunks():  # WGAN's warm-up
                 state = run_critic_only(updates, state, iterator)
             logs, state = steps(state, iterator)
+            # As Keras's loop does after this call: a check that raises must
+            # find the newest state (the previous one was donated to the step).
+            names = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
+            self._jax_state = dict(zip(names, state))
             self._after_steps(self.steps_per_execution, lambda: state[1][position])
             return logs, state
 

@@ -72,8 +72,8 @@ class Trainer:
         self._track({"generator_loss": loss})
 
     def _count_iteration(self):
-        iteration = tf.identity(self.generator_iterations.value)
-        self.generator_iterations.assign_add(1)
+        iteration = tf.identity(self.generator_iterations.value) + 1
+        self.generator_iterations.assign(iteration)
         logs = {name: tracker.result() for name, tracker in self._trackers.items()}
         weights = self.generator.trainable_variables + self.critic.trainable_variables
         at, values = self._divergence_flag(self.diverged_at, self.diverged_values, logs, weights, iteration)
