@@ -96,6 +96,22 @@ class NotebookParameters:
         """A seed the notebook may offset by up to ``headroom`` (``seed + k``)."""
         return require_int(name, self._value(name), minimum=0, maximum=2**31 - 3 - headroom)
 
+    def backend(self, name="backend"):
+        """The Keras backend the notebook asked for, which must be the one Keras runs on.
+
+        The notebook sets ``KERAS_BACKEND`` from this parameter before it
+        imports Keras; a kernel that imported Keras earlier keeps its backend.
+        """
+        value = require_choice(name, self._value(name), ("tensorflow", "jax"))
+        import keras
+
+        if keras.backend.backend() != value:
+            raise ValueError(
+                f"{name}={value!r}, but this kernel already runs Keras on {keras.backend.backend()!r} (the backend "
+                "is fixed when Keras is first imported): restart the kernel and run the notebook from the top."
+            )
+        return value
+
     def text(self, name):
         value = self._value(name)
         if not isinstance(value, str):
