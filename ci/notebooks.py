@@ -1,21 +1,29 @@
-"""Run the notebooks with papermill and check them with nbval.
+"""Run the notebooks with papermill and check them with nbval, on either backend.
 
-    python ci/notebooks.py smoke        # CI: small parameters, then nbval
-    python ci/notebooks.py regenerate   # re-run at the defaults, in place
+    python ci/notebooks.py smoke                  # CI: small parameters, then nbval (backend: $KERAS_BACKEND)
+    python ci/notebooks.py regenerate             # re-run at the defaults, in place (the committed outputs)
     python ci/notebooks.py regenerate 03_wgan_gp.ipynb
-    python ci/notebooks.py parameters   # Markdown tables of every notebook's parameters
+    python ci/notebooks.py regenerate 03_wgan_gp.ipynb --profile paper   # outputs/paper_scale/<notebook>/
+    python ci/notebooks.py check --backend jax    # defaults on another backend: outputs/reproduction/<backend>.*
+    python ci/notebooks.py seeds                  # defaults, seeds 0-4: outputs/reproduction/seeds.*
+    python ci/notebooks.py parameters             # Markdown tables of every notebook's parameters
 
 `smoke` executes each notebook with the parameters in ci/notebooks.json into
 a temporary folder, then re-executes the executed copies with nbval
 (`--nbval-lax`: only cells marked `# NBVAL_CHECK_OUTPUT` are compared, so
 the re-run proves the same seed gives the same numbers). `regenerate` runs
 each notebook at its default parameters and writes it back with its
-outputs, which is how the committed outputs are produced.
+outputs; its figures go to outputs/ (ad-hoc runs write to the ignored
+outputs/local/). `check` and `seeds` run the notebooks at their defaults in
+a temporary folder and collect each notebook's reproduction claims
+(claims.json); `seeds` takes about an hour on the project's 2-core machine.
 """
 
+import argparse
 import ast
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,63 +32,129 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 SETTINGS = os.path.join(ROOT, "ci", "notebooks.json")
+REPRODUCTION = os.path.join(ROOT, "outputs", "reproduction")
+SEEDS = (0, 1, 2, 3, 4)
 
 
-def environment():
+def environment(outputs=None, backend=None):
     env = dict(os.environ)
     env.update(
         IPYTHONDIR=os.path.join(ROOT, "ci", "ipython"),
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONHASHSEED="0",
         MPLBACKEND="module://matplotlib_inline.backend_inline",
-        PYTHONPATH=os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")])),
-        WGAN_KERAS_ROOT=ROOT,
     )
+    if outputs:
+        env["WGAN_KERAS_OUTPUTS"] = outputs
+    if backend:
+        env["KERAS_BACKEND"] = backend
     return env
 
 
-def papermill(source, target, parameters):
+def backend_of(args):
+    return getattr(args, "backend", None) or os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def papermill(source, target, parameters, outputs=None, backend=None):
     command = [sys.executable, "-m", "papermill", source, target, "--cwd", ROOT, "-k", "python3", "--no-progress-bar"]
     for key, value in parameters.items():
         command += ["-p", key, str(value)]
     started = time.time()
-    subprocess.run(command, check=True, env=environment())
-    print(f"papermill {os.path.basename(source)} {parameters or '(defaults)'}: {time.time() - started:.0f} s", flush=True)
+    subprocess.run(command, check=True, env=environment(outputs, backend))
+    seconds = time.time() - started
+    print(f"papermill {os.path.basename(source)} {parameters or '(defaults)'}: {seconds:.0f} s", flush=True)
+    return seconds
 
 
 def names(selected):
     with open(SETTINGS) as handle:
         settings = json.load(handle)
-    chosen = selected or sorted(k for k in settings if k.endswith(".ipynb"))
+    known = sorted(k for k in settings if k.endswith(".ipynb"))
+    chosen = selected or known
     unknown = [n for n in chosen if n not in settings]
     if unknown:
-        raise SystemExit(f"unknown notebooks {unknown}; known: {sorted(k for k in settings if k.endswith('.ipynb'))}")
+        raise SystemExit(f"unknown notebooks {unknown}; known: {known}")
     return chosen, settings
 
 
-def smoke(selected):
-    chosen, settings = names(selected)
+def smoke(args):
+    chosen, settings = names(args.notebooks)
+    backend = backend_of(args)
     with tempfile.TemporaryDirectory() as folder:
         # Smoke runs write their figures here, never over the committed ones.
-        os.environ["WGAN_KERAS_OUTPUTS"] = os.path.join(folder, "outputs")
+        outputs = os.path.join(folder, "outputs")
         executed = []
         for name in chosen:
             target = os.path.join(folder, name)
-            papermill(os.path.join(NOTEBOOKS, name), target, settings[name]["smoke"])
+            papermill(os.path.join(NOTEBOOKS, name), target, dict(settings[name]["smoke"], backend=backend), outputs)
             executed.append(target)
         command = [
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
             "--nbval-sanitize-with", os.path.join(ROOT, "ci", "nbval_sanitize.cfg"),
             "--nbval-current-env", "--rootdir", folder, *executed,
         ]
-        subprocess.run(command, check=True, env=environment(), cwd=ROOT)
+        subprocess.run(command, check=True, env=environment(outputs, backend), cwd=ROOT)
 
 
-def regenerate(selected):
-    chosen, _ = names(selected)
+def regenerate(args):
+    chosen, settings = names(args.notebooks)
     for name in chosen:
         path = os.path.join(NOTEBOOKS, name)
-        papermill(path, path, {})
+        if args.profile == "paper":
+            # The paper-scale run: its executed copy and figures under outputs/paper_scale/<notebook>/.
+            stem = os.path.splitext(name)[0]
+            folder = os.path.join(ROOT, "outputs", "paper_scale", stem)
+            os.makedirs(folder, exist_ok=True)
+            started = time.time()
+            seconds = papermill(path, os.path.join(folder, name), {"profile": "paper"}, os.path.join(folder, "figures"))
+            with open(os.path.join(folder, "run.json"), "w") as handle:
+                json.dump({"notebook": name, "profile": "paper", "seconds": round(seconds), "started": time.ctime(started),
+                           "machine": machine(), "backend": backend_of(args)}, handle, indent=2)
+        else:
+            papermill(path, path, {}, os.path.join(ROOT, "outputs"))
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def run_defaults(chosen, backend, seed=None):
+    """Run the notebooks at their defaults (and ``seed``); returns ``{name: (claims, seconds)}``."""
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        outputs = os.path.join(folder, "outputs")
+        for name in chosen:
+            parameters = {"backend": backend} | ({} if seed is None else {"seed": seed}) | {"check_claims": False}
+            seconds = papermill(os.path.join(NOTEBOOKS, name), os.path.join(folder, name), parameters, outputs, backend)
+            with open(os.path.join(outputs, os.path.splitext(name)[0], "claims.json")) as handle:
+                results[name] = (json.load(handle)["claims"], seconds)
+    return results
+
+
+def check(args):
+    """Every notebook at its defaults on ``--backend``: which claims hold there."""
+    chosen, _ = names(args.notebooks)
+    backend = backend_of(args)
+    results = run_defaults(chosen, backend)
+    report = {"backend": backend, "machine": machine(), "notebooks": {}}
+    lines = [f"# The notebooks at their defaults on the {backend} backend", "", f"Machine: {machine()}.", ""]
+    for name, (claims, seconds) in results.items():
+        held = sum(c["holds"] for c in claims)
+        report["notebooks"][name] = {"seconds": round(seconds), "claims": claims}
+        lines += [f"## {name}: {held}/{len(claims)} claims hold, {seconds:.0f} s", "", "| claim | measured | holds |",
+                  "|---|---|---|"]
+        lines += [f"| {c['claim']} | {c['measured']} | {'yes' if c['holds'] else 'NO'} |" for c in claims] + [""]
+    os.makedirs(REPRODUCTION, exist_ok=True)
+    with open(os.path.join(REPRODUCTION, f"{backend}.json"), "w") as handle:
+        json.dump(report, handle, indent=2)
+    with open(os.path.join(REPRODUCTION, f"{backend}.md"), "w") as handle:
+        handle.write("\n".join(lines))
 
 
 def parameter_rows(path):
@@ -98,8 +172,77 @@ def parameter_rows(path):
     return rows
 
 
-def parameters(selected):
-    chosen, _ = names(selected)
+def defaults(name):
+    """The notebook's default parameters, as written in its parameters cell."""
+    return {row[0]: row[2] for row in parameter_rows(os.path.join(NOTEBOOKS, name))}
+
+
+def seeds(args):
+    """Every notebook at its defaults for seeds 0-4; each claim: seeds that hold, median and range."""
+    chosen, _ = names(args.notebooks)
+    backend = backend_of(args)
+    started = time.time()
+    runs = {seed: run_defaults(chosen, backend, seed) for seed in SEEDS}
+    report = {"backend": backend, "machine": machine(), "seeds": list(SEEDS), "notebooks": {}}
+    for name in chosen:
+        claims = []
+        for index, first in enumerate(runs[SEEDS[0]][name][0]):
+            rows = [runs[seed][name][0][index] for seed in SEEDS]
+            if any(row["claim"] != first["claim"] for row in rows):
+                raise SystemExit(f"{name}: the claims differ between seeds")
+            values = {
+                key: {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+                for key in first["values"]
+                for vals in [[row["values"][key] for row in rows]]
+            }
+            claims.append({"claim": first["claim"], "paper": first["paper"], "held": [row["holds"] for row in rows],
+                           "values": values})
+        report["notebooks"][os.path.splitext(name)[0]] = {
+            "notebook": name,
+            "parameters": defaults(name),
+            "seconds": [round(runs[seed][name][1]) for seed in SEEDS],
+            "claims": claims,
+        }
+    report["seconds"] = round(time.time() - started)
+    os.makedirs(REPRODUCTION, exist_ok=True)
+    with open(os.path.join(REPRODUCTION, "seeds.json"), "w") as handle:
+        json.dump(report, handle, indent=2)
+    with open(os.path.join(REPRODUCTION, "seeds.md"), "w") as handle:
+        handle.write(seeds_markdown(report))
+
+
+def _value_summary(values):
+    parts = []
+    for key, v in values.items():
+        label = f"{key} " if key else ""
+        parts.append(f"{label}{v['median']:.4g} [{v['min']:.4g}, {v['max']:.4g}]")
+    return "; ".join(parts) or "-"
+
+
+def seeds_markdown(report):
+    lines = [
+        "# Reproduction claims over five seeds",
+        "",
+        f"Every notebook at its default parameters with seeds {', '.join(map(str, report['seeds']))} on the "
+        f"{report['backend']} backend ({report['machine']}; {report['seconds'] / 60:.0f} minutes in all): for each "
+        "claim, the seeds in which it holds and the measured value's median [min, max]. A claim that holds in fewer "
+        "than 4 of 5 seeds is labelled seed-dependent in its notebook's check. Produced by "
+        "`python ci/notebooks.py seeds`.",
+        "",
+    ]
+    for stem, record in report["notebooks"].items():
+        lines += [f"## {record['notebook']}", "", "| claim | paper | holds in | measured: median [range] |",
+                  "|---|---|---|---|"]
+        for claim in record["claims"]:
+            held = sum(claim["held"])
+            label = f"{held}/{len(claim['held'])}" + (" (seed-dependent)" if held < 4 else "")
+            lines.append(f"| {claim['claim']} | {claim['paper']} | {label} | {_value_summary(claim['values'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parameters(args):
+    chosen, _ = names(args.notebooks)
     for name in chosen:
         print(f"#### `{name}`\n\n| parameter | default | meaning |\n|---|---|---|")
         for parameter, kind, default, comment in parameter_rows(os.path.join(NOTEBOOKS, name)):
@@ -108,7 +251,11 @@ def parameters(selected):
 
 
 if __name__ == "__main__":
-    commands = {"smoke": smoke, "regenerate": regenerate, "parameters": parameters}
-    if len(sys.argv) < 2 or sys.argv[1] not in commands:
-        raise SystemExit(__doc__)
-    commands[sys.argv[1]](sys.argv[2:])
+    commands = {"smoke": smoke, "regenerate": regenerate, "check": check, "seeds": seeds, "parameters": parameters}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__)
+    parser.add_argument("command", choices=list(commands))
+    parser.add_argument("notebooks", nargs="*")
+    parser.add_argument("--backend", choices=("tensorflow", "jax"))
+    parser.add_argument("--profile", choices=("cpu", "paper"), default="cpu")
+    arguments = parser.parse_args()
+    commands[arguments.command](arguments)

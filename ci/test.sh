@@ -1,8 +1,39 @@
 #!/usr/bin/env bash
-# The project's test command (the README's): unit tests, then every notebook
-# executed with small parameters by papermill and re-checked by nbval.
+# The project's test command (the README's), run inside the environment of
+# requirements.txt: the linter, then on each Keras backend the unit tests and
+# every notebook executed with small parameters by papermill and re-checked by
+# nbval, and the exercise notebooks with their solutions. The JAX run uses its
+# own environment without TensorFlow (requirements-jax.txt), made here in
+# .venv-jax when it does not exist (or given as WGAN_KERAS_JAX_PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=agg PYTHONHASHSEED=0 KERAS_BACKEND=tensorflow
-python -m pytest tests -q -p no:cacheprovider
-python ci/notebooks.py smoke
+export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=agg PYTHONHASHSEED=0
+started=$(date +%s)
+stamp() { echo "== $1 ($(( $(date +%s) - started )) s since the start)"; }
+
+python -m ruff check .
+python -m ruff format --check .
+
+jax_python=${WGAN_KERAS_JAX_PYTHON:-.venv-jax/bin/python}
+if [ ! -x "$jax_python" ]; then
+    python3 -m venv .venv-jax
+    .venv-jax/bin/python -m pip install -q --upgrade pip
+    .venv-jax/bin/python -m pip install -q -r requirements-jax.txt
+    jax_python=.venv-jax/bin/python
+fi
+if "$jax_python" -c "import tensorflow" 2>/dev/null; then
+    echo "error: $jax_python has TensorFlow installed; the JAX run must prove the library works without it." >&2
+    exit 1
+fi
+
+stamp "tensorflow backend: unit tests"
+KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
+stamp "tensorflow backend: notebooks"
+KERAS_BACKEND=tensorflow python ci/notebooks.py smoke
+KERAS_BACKEND=tensorflow python ci/exercises.py
+stamp "jax backend, no TensorFlow installed: unit tests"
+KERAS_BACKEND=jax "$jax_python" -m pytest tests -q -p no:cacheprovider
+stamp "jax backend: notebooks"
+KERAS_BACKEND=jax "$jax_python" ci/notebooks.py smoke
+KERAS_BACKEND=jax "$jax_python" ci/exercises.py
+stamp "all passed"

@@ -16,9 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import keras  # noqa: E402
 import wgan_keras as wk  # noqa: E402
 
 NOISE = np.random.default_rng(7).normal(size=(16, 2)).astype("float32")

@@ -11,12 +11,11 @@ import matplotlib
 
 matplotlib.use("agg")
 
+import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from conftest import BACKEND, needs_tensorflow  # noqa: E402
-
-import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from wgan_keras import callbacks, plots  # noqa: E402
@@ -221,8 +220,9 @@ def test_sample_monitor_writes_the_snapshot_to_tensorboard(tmp_path):
     ((tb_step, tag, plugin, tensor),) = read_events(tmp_path / "tb")
     assert (tb_step, tag, plugin) == (4, "samples", "images")
     assert [int(tensor[0]), int(tensor[1])] == [array.shape[1], array.shape[0]]  # width, height
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(tensor[2])).convert("RGB")), array)
 

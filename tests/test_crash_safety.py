@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 from conftest import ROOT, subprocess_env, tensorflow_only
 
-import keras
 import wgan_keras as wk
 
 CLI = [sys.executable, "-m", "wgan_keras.train", "--data", "8gaussians", "--epochs", "4",

@@ -2,11 +2,11 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 from scipy import stats
 
-import keras
 import wgan_keras as wk
 from wgan_keras import divergences as dv
 

@@ -5,11 +5,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras
 import numpy as np
 import pytest
 from conftest import needs_tensorflow
 
-import keras
 from wgan_keras import data
 
 

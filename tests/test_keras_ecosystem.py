@@ -3,11 +3,11 @@
 import glob
 import os
 
+import keras
 import numpy as np
 import pytest
 from conftest import needs_tensorflow
 
-import keras
 import wgan_keras as wk
 
 

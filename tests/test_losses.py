@@ -2,11 +2,11 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 from keras import ops
+
 from wgan_keras import losses
 from wgan_keras.autodiff import value_and_gradients
 

@@ -1,13 +1,11 @@
 """wgan_keras.measures: values on the plot's grid, gradients per layer, kernel weights,
 peaks on modes, margins and the generator's gradient, against closed forms."""
 
-import math
 
+import keras
 import numpy as np
 import pytest
 
-import keras
-import wgan_keras as wk
 from wgan_keras import measures
 
 

@@ -3,13 +3,13 @@
 import math
 import os
 
+import keras
 import numpy as np
 import pytest
 from conftest import BACKEND, jax_only, needs_tensorflow, tensorflow_only
-
-import keras
-import wgan_keras as wk
 from keras import ops
+
+import wgan_keras as wk
 
 
 def mlp(n_in, n_out, name, hidden=16, batch_norm=False, bias_init="zeros"):

@@ -12,18 +12,32 @@ from conftest import BACKEND, subprocess_env
 JOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_job.py")
 
 
-def run_job(out, *args, **env):
-    subprocess.run([sys.executable, JOB, str(out), *map(str, args)], check=True, env=subprocess_env(**env), timeout=300)
+def read(out):
     result = np.load(out)
     weights = [result[k] for k in sorted((k for k in result.files if k.startswith("w")), key=lambda k: int(k[1:]))]
     return json.loads(str(result["history"])), int(result["iterations"]), weights
 
 
+def run_job(out, *args, **env):
+    subprocess.run([sys.executable, JOB, str(out), *map(str, args)], check=True, env=subprocess_env(**env), timeout=300)
+    return read(out)
+
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory):
+    """GAN, WGAN and WGAN-GP trained in three fresh processes: seeds 5, 5 and 6."""
+    folder = tmp_path_factory.mktemp("seeds")
+    for run, seed in (("a", 5), ("b", 5), ("c", 6)):
+        subprocess.run([sys.executable, JOB, str(folder / run), "--model", "all", "--steps", "3", "--seed", str(seed)],
+                       check=True, env=subprocess_env(), timeout=300)
+    return folder
+
+
 @pytest.mark.parametrize("model", ["wgan_gp", "wgan", "gan"])
-def test_same_seed_in_two_processes_gives_identical_histories(tmp_path, model):
-    h1, _, w1 = run_job(tmp_path / "a.npz", "--model", model, "--steps", 3, "--seed", 5)
-    h2, _, w2 = run_job(tmp_path / "b.npz", "--model", model, "--steps", 3, "--seed", 5)
-    h3, _, _ = run_job(tmp_path / "c.npz", "--model", model, "--steps", 3, "--seed", 6)
+def test_same_seed_in_two_processes_gives_identical_histories(three_runs, model):
+    h1, _, w1 = read(three_runs / f"a_{model}.npz")
+    h2, _, w2 = read(three_runs / f"b_{model}.npz")
+    h3, _, _ = read(three_runs / f"c_{model}.npz")
     assert h1 == h2  # bit-identical floats
     for a, b in zip(w1, w2):
         np.testing.assert_array_equal(a, b)

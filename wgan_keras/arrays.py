@@ -7,9 +7,8 @@ here so that a bad input gets the same clear error everywhere.
 
 import numbers
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 

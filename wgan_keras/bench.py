@@ -151,9 +151,9 @@ def time_library(case, iterations, warmup, short_calls, seed=0, steps_per_execut
 
 
 def _tf_baseline(case, generator, critic, elements):
+    import keras
     import tensorflow as tf
 
-    import keras
     from wgan_keras import optimizers
 
     make = optimizers.wgan_gp_adam if case["model"] == "wgan-gp" else optimizers.wgan_rmsprop

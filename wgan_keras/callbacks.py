@@ -24,9 +24,8 @@ import math
 import os
 import re
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from wgan_keras import measures, params, plots
 from wgan_keras.arrays import scalar, to_numpy

@@ -12,9 +12,8 @@ seen), eager ``no_grad`` on PyTorch.
 import logging
 import weakref
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 _FUNCTIONS = weakref.WeakKeyDictionary()

@@ -11,9 +11,8 @@ fixed samples. The measurements of the trained critics are in
 ``wgan_keras.measures``.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from wgan_keras import data, losses, params
 from wgan_keras.measures import critic_values

@@ -17,10 +17,9 @@ values, or an adversarial model (its ``critic`` or ``discriminator``; a
 GAN's values are logits).
 """
 
+import keras
 import numpy as np
 import scipy.ndimage
-
-import keras
 from keras import ops
 
 from wgan_keras import compiled, losses, params

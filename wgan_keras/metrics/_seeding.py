@@ -3,9 +3,8 @@
 import contextlib
 import random
 
-import numpy as np
-
 import keras
+import numpy as np
 
 
 @contextlib.contextmanager

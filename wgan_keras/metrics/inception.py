@@ -6,10 +6,9 @@ the Keras cache a clear ``RuntimeError`` says how to get it.
 
 import os
 
+import keras
 import numpy as np
 import scipy.special
-
-import keras
 
 from wgan_keras import compiled, params
 from wgan_keras.metrics._inputs import _images

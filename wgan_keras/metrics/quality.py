@@ -16,9 +16,8 @@ import re
 import time
 import warnings
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from wgan_keras import compiled, params
 from wgan_keras.arrays import to_numpy

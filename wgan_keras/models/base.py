@@ -20,9 +20,8 @@ import math
 import os
 import warnings
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from wgan_keras import compiled, params

@@ -33,9 +33,8 @@ import itertools
 import math
 import sys
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from wgan_keras import params
 

@@ -22,7 +22,6 @@ one computes.
 import contextlib
 
 import jax
-
 import keras
 
 from wgan_keras.clipping import clip_values

@@ -9,9 +9,8 @@ numbers and keeps its own slice, and scales its loss so the summed
 gradients are the global mean's: N replicas compute what one device computes.
 """
 
-import tensorflow as tf
-
 import keras
+import tensorflow as tf
 
 from wgan_keras.clipping import clip_variables
 from wgan_keras.models.stream import _features
