@@ -89,9 +89,19 @@ def smoke(args):
             papermill(os.path.join(NOTEBOOKS, name), target, dict(settings[name]["smoke"], backend=backend), outputs)
             executed.append(target)
         command = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-            "--nbval-sanitize-with", os.path.join(ROOT, "ci", "nbval_sanitize.cfg"),
-            "--nbval-current-env", "--rootdir", folder, *executed,
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-sanitize-with",
+            os.path.join(ROOT, "ci", "nbval_sanitize.cfg"),
+            "--nbval-current-env",
+            "--rootdir",
+            folder,
+            *executed,
         ]
         subprocess.run(command, check=True, env=environment(outputs, backend), cwd=ROOT)
 
@@ -108,8 +118,18 @@ def regenerate(args):
             started = time.time()
             seconds = papermill(path, os.path.join(folder, name), {"profile": "paper"}, os.path.join(folder, "figures"))
             with open(os.path.join(folder, "run.json"), "w") as handle:
-                json.dump({"notebook": name, "profile": "paper", "seconds": round(seconds), "started": time.ctime(started),
-                           "machine": machine(), "backend": backend_of(args)}, handle, indent=2)
+                json.dump(
+                    {
+                        "notebook": name,
+                        "profile": "paper",
+                        "seconds": round(seconds),
+                        "started": time.ctime(started),
+                        "machine": machine(),
+                        "backend": backend_of(args),
+                    },
+                    handle,
+                    indent=2,
+                )
         else:
             papermill(path, path, {}, os.path.join(ROOT, "outputs"))
 
@@ -147,8 +167,12 @@ def check(args):
     for name, (claims, seconds) in results.items():
         held = sum(c["holds"] for c in claims)
         report["notebooks"][name] = {"seconds": round(seconds), "claims": claims}
-        lines += [f"## {name}: {held}/{len(claims)} claims hold, {seconds:.0f} s", "", "| claim | measured | holds |",
-                  "|---|---|---|"]
+        lines += [
+            f"## {name}: {held}/{len(claims)} claims hold, {seconds:.0f} s",
+            "",
+            "| claim | measured | holds |",
+            "|---|---|---|",
+        ]
         lines += [f"| {c['claim']} | {c['measured']} | {'yes' if c['holds'] else 'NO'} |" for c in claims] + [""]
     os.makedirs(REPRODUCTION, exist_ok=True)
     with open(os.path.join(REPRODUCTION, f"{backend}.json"), "w") as handle:
@@ -195,8 +219,14 @@ def seeds(args):
                 for key in first["values"]
                 for vals in [[row["values"][key] for row in rows]]
             }
-            claims.append({"claim": first["claim"], "paper": first["paper"], "held": [row["holds"] for row in rows],
-                           "values": values})
+            claims.append(
+                {
+                    "claim": first["claim"],
+                    "paper": first["paper"],
+                    "held": [row["holds"] for row in rows],
+                    "values": values,
+                }
+            )
         report["notebooks"][os.path.splitext(name)[0]] = {
             "notebook": name,
             "parameters": defaults(name),
@@ -231,8 +261,12 @@ def seeds_markdown(report):
         "",
     ]
     for stem, record in report["notebooks"].items():
-        lines += [f"## {record['notebook']}", "", "| claim | paper | holds in | measured: median [range] |",
-                  "|---|---|---|---|"]
+        lines += [
+            f"## {record['notebook']}",
+            "",
+            "| claim | paper | holds in | measured: median [range] |",
+            "|---|---|---|---|",
+        ]
         for claim in record["claims"]:
             held = sum(claim["held"])
             label = f"{held}/{len(claim['held'])}" + (" (seed-dependent)" if held < 4 else "")

@@ -33,8 +33,13 @@ def pytest_collection_modifyitems(items):
     """A backend-specific test must say so in its name."""
     for item in items:
         for mark, word in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
-            if any(m.kwargs.get("reason") == f"a {'TensorFlow' if word == 'tensorflow' else 'JAX'}-backend test"
-                   for m in item.iter_markers("skipif")) and word not in item.name:
+            if (
+                any(
+                    m.kwargs.get("reason") == f"a {'TensorFlow' if word == 'tensorflow' else 'JAX'}-backend test"
+                    for m in item.iter_markers("skipif")
+                )
+                and word not in item.name
+            ):
                 raise pytest.UsageError(f"{item.nodeid} is {mark} but its name does not say {word!r}.")
 
 

@@ -32,8 +32,12 @@ def fit(model, steps):
 def main(command, *paths):
     if command == "train":
         out, samples = paths
-        model = wk.WGANGP(wk.nets.mlp_generator(2, (2,), hidden=16, depth=2, seed=0),
-                          wk.nets.mlp_critic((2,), hidden=16, depth=2, seed=0), n_critic=2, seed=0)
+        model = wk.WGANGP(
+            wk.nets.mlp_generator(2, (2,), hidden=16, depth=2, seed=0),
+            wk.nets.mlp_critic((2,), hidden=16, depth=2, seed=0),
+            n_critic=2,
+            seed=0,
+        )
         model.compile()
         fit(model, 3)
     else:

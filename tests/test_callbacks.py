@@ -55,8 +55,12 @@ class StandIn(keras.Model):
             return self._step()
         # JAX: the same stateful step, run statelessly on the state Keras passes in.
         state, _ = args
-        groups = [self.trainable_variables, self.non_trainable_variables, self.optimizer.variables,
-                  self.metrics_variables]
+        groups = [
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        ]
         mapping = [(v, x) for group, values in zip(groups, state) for v, x in zip(group, values)]
         with keras.StatelessScope(state_mapping=mapping) as scope:
             logs = self._step()
@@ -87,7 +91,9 @@ def read_events(folder):
         for record in tf.data.TFRecordDataset(path):
             event = event_pb2.Event.FromString(record.numpy())
             for value in event.summary.value:
-                found.append((event.step, value.tag, value.metadata.plugin_data.plugin_name, tf.make_ndarray(value.tensor)))
+                found.append(
+                    (event.step, value.tag, value.metadata.plugin_data.plugin_name, tf.make_ndarray(value.tensor))
+                )
     return found
 
 
@@ -201,7 +207,7 @@ def test_sample_monitor_toy_scatter_and_inline(tmp_path, monkeypatch):
         every_n_steps=4, n_samples=20, output_dir=tmp_path / "png", real=real, show_critic=True
     )
     fit(model, [monitor], epochs=1)
-    (step, array), = monitor.snapshots
+    ((step, array),) = monitor.snapshots
     assert step == 4 and array.dtype == np.uint8 and array.ndim == 3 and array.shape[-1] == 3
     assert os.listdir(tmp_path / "png") == ["samples_epoch_0001_step_0000004.png"]  # no partial file left
     assert len(shown) == 1 and type(shown[0]).__name__ == "Image"
@@ -216,7 +222,7 @@ def test_sample_monitor_writes_the_snapshot_to_tensorboard(tmp_path):
         every_n_steps=4, n_samples=20, output_dir=None, real=real, log_dir=tmp_path / "tb", show_inline=False
     )
     fit(model, [monitor], epochs=1)
-    (step, array), = monitor.snapshots
+    ((step, array),) = monitor.snapshots
     ((tb_step, tag, plugin, tensor),) = read_events(tmp_path / "tb")
     assert (tb_step, tag, plugin) == (4, "samples", "images")
     assert [int(tensor[0]), int(tensor[1])] == [array.shape[1], array.shape[0]]  # width, height

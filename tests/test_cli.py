@@ -8,13 +8,29 @@ import sys
 import pytest
 from conftest import ROOT, subprocess_env
 
-CLI = [sys.executable, "-m", "wgan_keras.train", "--data", "8gaussians", "--epochs", "1", "--steps-per-epoch", "4",
-       "--hidden", "16", "--depth", "1", "--batch-size", "32"]
+CLI = [
+    sys.executable,
+    "-m",
+    "wgan_keras.train",
+    "--data",
+    "8gaussians",
+    "--epochs",
+    "1",
+    "--steps-per-epoch",
+    "4",
+    "--hidden",
+    "16",
+    "--depth",
+    "1",
+    "--batch-size",
+    "32",
+]
 
 
 def run(*args, timeout=300):
-    return subprocess.run(CLI + list(args), env=subprocess_env(), cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        CLI + list(args), env=subprocess_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize(

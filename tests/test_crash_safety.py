@@ -15,13 +15,31 @@ from conftest import ROOT, subprocess_env, tensorflow_only
 
 import wgan_keras as wk
 
-CLI = [sys.executable, "-m", "wgan_keras.train", "--data", "8gaussians", "--epochs", "4",
-       "--steps-per-epoch", "12", "--hidden", "32", "--depth", "2", "--batch-size", "64", "--verbose", "0"]
+CLI = [
+    sys.executable,
+    "-m",
+    "wgan_keras.train",
+    "--data",
+    "8gaussians",
+    "--epochs",
+    "4",
+    "--steps-per-epoch",
+    "12",
+    "--hidden",
+    "32",
+    "--depth",
+    "2",
+    "--batch-size",
+    "64",
+    "--verbose",
+    "0",
+]
 
 
 def run_cli(*args, check=True, timeout=300):
-    result = subprocess.run(CLI + list(args), env=subprocess_env(), cwd=ROOT, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        CLI + list(args), env=subprocess_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {result.stderr[-2000:]}")
     return result
@@ -190,16 +208,19 @@ def free_ports(n):
 def test_tensorflow_multi_worker_mirrored_strategy_matches_one_worker(tmp_path):
     job = os.path.join(ROOT, "tests", "train_job.py")
     args = ["--steps", "3", "--jit", "false", "--optimizer", "sgd"]  # see test_reproducibility
-    subprocess.run([sys.executable, job, str(tmp_path / "single.npz"), *args], check=True, env=subprocess_env(),
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, job, str(tmp_path / "single.npz"), *args], check=True, env=subprocess_env(), timeout=300
+    )
     workers = [f"localhost:{p}" for p in free_ports(2)]
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(subprocess.Popen(
-            [sys.executable, job, str(tmp_path / f"worker{index}.npz"), *args],
-            env=subprocess_env(TF_CONFIG=json.dumps(config)),
-        ))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, job, str(tmp_path / f"worker{index}.npz"), *args],
+                env=subprocess_env(TF_CONFIG=json.dumps(config)),
+            )
+        )
     for process in processes:
         assert process.wait(timeout=300) == 0
     single = np.load(tmp_path / "single.npz")

@@ -19,10 +19,12 @@ def small_critic(dim=1, hidden=64, seed=None):
     if seed is not None:
         # Glorot-uniform kernels and zero biases from numpy: the same start on every backend.
         rng = np.random.default_rng(seed)
-        critic.set_weights([
-            rng.uniform(-1, 1, w.shape) * np.sqrt(6 / sum(w.shape)) if w.ndim == 2 else np.zeros(w.shape)
-            for w in critic.get_weights()
-        ])
+        critic.set_weights(
+            [
+                rng.uniform(-1, 1, w.shape) * np.sqrt(6 / sum(w.shape)) if w.ndim == 2 else np.zeros(w.shape)
+                for w in critic.get_weights()
+            ]
+        )
     return critic
 
 
@@ -138,8 +140,12 @@ def test_minimax_generator_gradient_vanishes_against_a_confident_discriminator()
     disjoint supports, the minimax generator gradient vanishes, -log D does not."""
     gen_in = keras.Input((1,))
     # G(z) = 0.1 z + 3: far to the right of the real data, N(0, 0.1^2), whatever the noise draws.
-    generator = keras.Model(gen_in, keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(0.1),
-                                                       bias_initializer=keras.initializers.Constant(3.0))(gen_in))
+    generator = keras.Model(
+        gen_in,
+        keras.layers.Dense(
+            1, kernel_initializer=keras.initializers.Constant(0.1), bias_initializer=keras.initializers.Constant(3.0)
+        )(gen_in),
+    )
     rng = np.random.default_rng(3)
     real = rng.normal(0.0, 0.1, size=(2048, 1))
     fake = keras.ops.convert_to_numpy(generator(rng.normal(size=(2048, 1)).astype("float32")))
@@ -148,9 +154,7 @@ def test_minimax_generator_gradient_vanishes_against_a_confident_discriminator()
         o: wk.measures.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
     }
     wk.critics.fit_critic(discriminator, real, fake, method="gan", steps=300, optimizer=keras.optimizers.Adam(1e-2))
-    after = {
-        o: wk.measures.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")
-    }
+    after = {o: wk.measures.generator_gradient_norm(generator, discriminator, o) for o in ("minimax", "non_saturating")}
     assert after["minimax"] < 0.01 * before["minimax"]
     assert after["non_saturating"] > 10 * after["minimax"]
     with pytest.raises(ValueError, match="objective"):

@@ -74,9 +74,7 @@ def test_swissroll_matches_sklearn():
     # The endless stream (closed form) has the same extent.
     b = np.concatenate(_take(data.toy_dataset("swissroll", 500, seed=0), 4))
     q = [0.0, 0.05, 0.5, 0.95, 1.0]
-    np.testing.assert_allclose(
-        np.quantile(b, q, axis=0), np.quantile(ref, q, axis=0), atol=0.12
-    )
+    np.testing.assert_allclose(np.quantile(b, q, axis=0), np.quantile(ref, q, axis=0), atol=0.12)
 
 
 @pytest.mark.parametrize("name", data.TOY_NAMES)
@@ -128,9 +126,7 @@ def test_parallel_lines_distances():
     assert d["JS"] == pytest.approx(math.log(2))
     assert d["KL"] == math.inf
     assert d["TV"] == 1.0
-    assert data.parallel_lines_distances(0.0) == {
-        "EM": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0
-    }
+    assert data.parallel_lines_distances(0.0) == {"EM": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
 
 
 def test_gaussians_1d_and_pdf():
@@ -159,9 +155,7 @@ def test_digits_arrays_range_and_split():
     assert len(xtr) + len(xva) == 1797 and len(xva) == 360
     assert ytr.dtype == np.int32 and set(yva.tolist()) == set(range(10))
     # Disjoint and covering: train + validation is exactly the full set.
-    np.testing.assert_array_equal(
-        _sorted_rows(np.concatenate([xtr, xva])), _sorted_rows(x_all)
-    )
+    np.testing.assert_array_equal(_sorted_rows(np.concatenate([xtr, xva])), _sorted_rows(x_all))
     np.testing.assert_array_equal(xtr, data.digits(split="train"))
     assert not np.array_equal(xtr, data.digits(split="train", seed=1))
     assert len(data.digits(split="validation", validation_fraction=0.5)) == 899

@@ -92,11 +92,7 @@ def test_tensorboard_logs_the_models_metrics(tmp_path):
     fit(model, epoch_data(), epochs=2, callbacks=[keras.callbacks.TensorBoard(log_dir)])
     events = glob.glob(os.path.join(log_dir, "train", "events.out.tfevents.*"))
     assert events
-    tags = {
-        value.tag
-        for event in tf.compat.v1.train.summary_iterator(events[0])
-        for value in event.summary.value
-    }
+    tags = {value.tag for event in tf.compat.v1.train.summary_iterator(events[0]) for value in event.summary.value}
     assert {"epoch_critic_loss", "epoch_wasserstein_estimate", "epoch_gradient_penalty"} <= tags
 
 

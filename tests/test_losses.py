@@ -33,9 +33,7 @@ def test_penalty_reference_values():
     # grad = 2 in each of 4 coordinates: norm 4, penalty (4 - 1)^2 = 9.
     assert float(losses.gradient_penalty(double_sum, real, fake, seed=1)) == pytest.approx(9.0, rel=1e-6)
     # With target 2 the penalty is (4/2 - 1)^2 = 1.
-    assert float(losses.gradient_penalty(double_sum, real, fake, seed=1, target=2.0)) == pytest.approx(
-        1.0, rel=1e-6
-    )
+    assert float(losses.gradient_penalty(double_sum, real, fake, seed=1, target=2.0)) == pytest.approx(1.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(3,), (4, 4, 2)])

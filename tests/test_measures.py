@@ -1,7 +1,6 @@
 """wgan_keras.measures: values on the plot's grid, gradients per layer, kernel weights,
 peaks on modes, margins and the generator's gradient, against closed forms."""
 
-
 import keras
 import numpy as np
 import pytest
@@ -107,5 +106,3 @@ def test_critic_gradient_norms_counts_conv_layers_in_nested_models():
     critic = keras.Model(inputs, outputs)
     norms = measures.critic_gradient_norms(critic, np.ones((2, 4, 4, 1), "float32"))
     assert len(norms) == 2 and all(n >= 0 for n in norms)
-
-

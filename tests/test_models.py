@@ -143,7 +143,13 @@ def test_wgan_clips_every_critic_variable_biases_included():
 def test_wgan_official_warmup_schedule():
     model = wk.WGAN(*nets(), seed=0)
     assert [model.critic_iterations(g) for g in (0, 24, 25, 499, 500, 501, 1000)] == [
-        100, 100, 5, 5, 100, 5, 100,
+        100,
+        100,
+        5,
+        5,
+        100,
+        5,
+        100,
     ]
     model.compile()
     model.fit(gaussian_samples(), batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
@@ -341,7 +347,9 @@ def test_validation_reports_held_out_critic_estimate_without_touching_the_traini
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
     val = np.ones((64, 2), "float32")
-    h = model.fit(gaussian_samples(), batch_size=16, epochs=2, steps_per_epoch=2, validation_data=val, verbose=0).history
+    h = model.fit(
+        gaussian_samples(), batch_size=16, epochs=2, steps_per_epoch=2, validation_data=val, verbose=0
+    ).history
     assert len(h["val_wasserstein_estimate"]) == 2
     assert "val_gradient_penalty" not in h
     state = model.train_seed.state.numpy().copy()
@@ -521,7 +529,10 @@ def test_a_diverged_model_is_never_saved_and_stops_within_the_check_interval(tmp
         model.fit(nan_samples(2 * 16 * 5), batch_size=16, shuffle=False, epochs=1, steps_per_epoch=50, verbose=0)
     assert info.value.generator_iteration == 3
     assert int(model.generator_iterations.numpy()) <= 3 + 3  # stopped at the next read
-    for save in (lambda: model.save(str(tmp_path / "m.keras")), lambda: model.save_weights(str(tmp_path / "m.weights.h5"))):
+    for save in (
+        lambda: model.save(str(tmp_path / "m.keras")),
+        lambda: model.save_weights(str(tmp_path / "m.weights.h5")),
+    ):
         with pytest.raises(wk.TrainingDiverged):
             save()
     assert os.listdir(tmp_path) == []

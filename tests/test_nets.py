@@ -60,8 +60,11 @@ def test_dcgan_default_geometry_matches_papers():
     convs = [l for l in critic28.layers if isinstance(l, keras.layers.Conv2D)]
     assert [c.filters for c in convs] == [4, 8, 16]
     assert convs[-1].output.shape[1:3] == (4, 4)
-    assert all(isinstance(l, keras.layers.LeakyReLU) and l.negative_slope == pytest.approx(0.2)
-               for l in critic28.layers if "lrelu" in l.name)
+    assert all(
+        isinstance(l, keras.layers.LeakyReLU) and l.negative_slope == pytest.approx(0.2)
+        for l in critic28.layers
+        if "lrelu" in l.name
+    )
 
 
 def test_dcgan_kernel_size_5_wgan_gp():
@@ -75,9 +78,7 @@ def test_dcgan_kernel_size_5_wgan_gp():
 
 def test_dcgan_generator_figure6_variant():
     base = nets.dcgan_generator(LATENT, (32, 32, 3), filters=8)
-    fig6 = nets.dcgan_generator(
-        LATENT, (32, 32, 3), filters=8, batch_norm=False, constant_filters=True
-    )
+    fig6 = nets.dcgan_generator(LATENT, (32, 32, 3), filters=8, batch_norm=False, constant_filters=True)
     assert _count(base, keras.layers.BatchNormalization) == 3
     assert _count(fig6, keras.layers.BatchNormalization) == 0
     widths = [l.filters for l in fig6.layers if isinstance(l, keras.layers.Conv2DTranspose)]
@@ -185,8 +186,7 @@ def test_mlp_depth_counts_dense_layers(depth):
 
 
 def test_mlp_normalization_options():
-    for kind, layer_type in (("layer", keras.layers.LayerNormalization),
-                             ("batch", keras.layers.BatchNormalization)):
+    for kind, layer_type in (("layer", keras.layers.LayerNormalization), ("batch", keras.layers.BatchNormalization)):
         critic = nets.mlp_critic((2,), hidden=4, depth=3, normalization=kind)
         assert _count(critic, layer_type) == 3
     gen = nets.mlp_generator(2, (2,), hidden=4, depth=3, batch_norm=True)
@@ -264,8 +264,10 @@ def test_seed_gives_distinct_layers():
 @pytest.mark.parametrize(
     "build, inputs",
     [
-        (lambda: nets.dcgan_critic((16, 16, 3), filters=4, normalization="layer", seed=0),
-         np.random.default_rng(1).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")),
+        (
+            lambda: nets.dcgan_critic((16, 16, 3), filters=4, normalization="layer", seed=0),
+            np.random.default_rng(1).uniform(-1, 1, (2, 16, 16, 3)).astype("float32"),
+        ),
         (lambda: nets.resnet_generator(LATENT, (16, 16, 3), filters=4, seed=0), _latent(2)),
     ],
     ids=["dcgan_critic", "resnet_generator"],

@@ -24,7 +24,10 @@ def test_valid_values_pass_through():
         (lambda: params.require_number("lr", float("nan"), minimum=0), "lr must be a finite number"),
         (lambda: params.require_seed(2**32), r"seed must be <= 4294967295"),
         (lambda: params.require_seed(-1), "seed must be >= 0"),
-        (lambda: params.require_choice("dataset", "imagenet", ("digits", "mnist")), r"dataset must be one of \('digits', 'mnist'\)"),
+        (
+            lambda: params.require_choice("dataset", "imagenet", ("digits", "mnist")),
+            r"dataset must be one of \('digits', 'mnist'\)",
+        ),
         (lambda: params.require_bool("quick", "yes"), "quick must be True or False"),
     ],
 )

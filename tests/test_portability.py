@@ -17,8 +17,9 @@ both_backends = pytest.mark.skipif(
 
 
 def job(backend, *args):
-    subprocess.run([sys.executable, JOB, *map(str, args)], check=True, env=subprocess_env(KERAS_BACKEND=backend),
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, JOB, *map(str, args)], check=True, env=subprocess_env(KERAS_BACKEND=backend), timeout=300
+    )
 
 
 @both_backends

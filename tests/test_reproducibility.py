@@ -28,8 +28,12 @@ def three_runs(tmp_path_factory):
     """GAN, WGAN and WGAN-GP trained in three fresh processes: seeds 5, 5 and 6."""
     folder = tmp_path_factory.mktemp("seeds")
     for run, seed in (("a", 5), ("b", 5), ("c", 6)):
-        subprocess.run([sys.executable, JOB, str(folder / run), "--model", "all", "--steps", "3", "--seed", str(seed)],
-                       check=True, env=subprocess_env(), timeout=300)
+        subprocess.run(
+            [sys.executable, JOB, str(folder / run), "--model", "all", "--steps", "3", "--seed", str(seed)],
+            check=True,
+            env=subprocess_env(),
+            timeout=300,
+        )
     return folder
 
 

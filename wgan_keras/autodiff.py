@@ -66,7 +66,9 @@ def input_gradient(fn, x):
             values = fn(x)
             (gradient,) = torch.autograd.grad(values.sum(), x, create_graph=True)
         return gradient
-    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")
+    raise NotImplementedError(
+        f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}."
+    )
 
 
 def value_and_gradients(fn, variables):
@@ -100,4 +102,6 @@ def value_and_gradients(fn, variables):
             value = fn()
             gradients = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
         return value.detach(), [ops.zeros_like(v) if g is None else g for v, g in zip(variables, gradients)]
-    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")
+    raise NotImplementedError(
+        f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}."
+    )

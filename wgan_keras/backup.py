@@ -154,7 +154,9 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         current = self._metadata(METADATA)
         if current is not None and current["weights"] != name:
             write_json(os.path.join(self.backup_dir, PREVIOUS), current)
-        write_json(os.path.join(self.backup_dir, METADATA), {"epoch": epoch + 1, "weights": name, "sha256": _sha256(final)})
+        write_json(
+            os.path.join(self.backup_dir, METADATA), {"epoch": epoch + 1, "weights": name, "sha256": _sha256(final)}
+        )
         kept = {name} | {m["weights"] for m in (self._metadata(PREVIOUS),) if m}
         for other in os.listdir(self.backup_dir):
             if other.endswith(".weights.h5") and other not in kept:

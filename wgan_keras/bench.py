@@ -287,9 +287,7 @@ def time_baseline(case, iterations, warmup, short_calls, seed=0):
     generator, critic = build_networks(case, seed)
     pool = real_pool(case, seed)
     batches = pool.reshape((-1, case["batch"]) + pool.shape[1:])
-    elements = [
-        np.swapaxes(batches[i : i + case["n_critic"]], 0, 1) for i in range(0, len(batches), case["n_critic"])
-    ]
+    elements = [np.swapaxes(batches[i : i + case["n_critic"]], 0, 1) for i in range(0, len(batches), case["n_critic"])]
     baseline = _jax_baseline if keras.backend.backend() == "jax" else _tf_baseline
     run, flops = baseline(case, generator, critic, elements)
     run(warmup)
@@ -339,7 +337,12 @@ def machine_description():
         cpu = names[0] if names else cpu
     except OSError:
         pass
-    description = {"cpu": cpu, "cpu_count": os.cpu_count(), "keras": keras.__version__, "backend": keras.backend.backend()}
+    description = {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
     if keras.backend.backend() == "jax":
         import jax
 
@@ -369,7 +372,9 @@ def run_cases(names, iterations, warmup, short_calls, spe, accelerator=False):
             row["library_spe_long_s"] = time_library(case, iterations, warmup, 0, steps_per_execution=spe)["long_s"]
         row["images_per_s"] = iterations * case["batch"] * case["n_critic"] / library["long_s"]
         row["library_fraction_of_matmul_rate"] = iterations * baseline["flops_per_iteration"] / library["long_s"] / rate
-        row["baseline_fraction_of_matmul_rate"] = iterations * baseline["flops_per_iteration"] / baseline["long_s"] / rate
+        row["baseline_fraction_of_matmul_rate"] = (
+            iterations * baseline["flops_per_iteration"] / baseline["long_s"] / rate
+        )
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"machine": machine_description(), "matmul_gflop_per_s": rate / 1e9, "results": rows}
@@ -482,9 +487,13 @@ def markdown(results):
         lines.append(
             f"- {m['backend']}: {m['cpu']}, {m['cpu_count']} cores, devices {', '.join(m['devices']) or 'CPU only'}; "
             f"{versions}, Keras {m['keras']}; measured matmul rate {result['matmul_gflop_per_s']:.1f} GFLOP/s "
-            "(float32)" + (
-                f", {result['matmul_bf16_gflop_per_s']:.1f} GFLOP/s (bfloat16)" if "matmul_bf16_gflop_per_s" in result else ""
-            ) + "."
+            "(float32)"
+            + (
+                f", {result['matmul_bf16_gflop_per_s']:.1f} GFLOP/s (bfloat16)"
+                if "matmul_bf16_gflop_per_s" in result
+                else ""
+            )
+            + "."
         )
     lines += [
         "",
@@ -583,7 +592,9 @@ def main(argv=None):
         return None
     backends = args.backends or [b for b in BACKENDS if _installed(b)]
     common = ["--cases", *args.cases, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
-    common += ["--short-calls", str(args.short_calls), "--spe", str(args.spe)] + (["--accelerator"] if args.accelerator else [])
+    common += ["--short-calls", str(args.short_calls), "--spe", str(args.spe)] + (
+        ["--accelerator"] if args.accelerator else []
+    )
     results = [_run_worker(backend, common) for backend in backends]
     report = {"results": results}
     if args.accelerator:

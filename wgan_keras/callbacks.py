@@ -67,9 +67,7 @@ def _tensorflow():
 def _summary_metadata(plugin_name):
     from tensorflow.core.framework import summary_pb2
 
-    return summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name)
-    )
+    return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name))
 
 
 def writescalar(name, value, step):

@@ -35,7 +35,9 @@ def clip_variables(variables, clip_value):
         import tensorflow as tf
 
         if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
-            _clip_mirrored(variables, params.require_number("clip_value", clip_value, minimum=0, exclusive_minimum=True))
+            _clip_mirrored(
+                variables, params.require_number("clip_value", clip_value, minimum=0, exclusive_minimum=True)
+            )
             return
     for variable, value in zip(variables, clip_values(variables, clip_value)):
         variable.assign(value)

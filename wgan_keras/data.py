@@ -210,7 +210,9 @@ class ToyBatches(keras.utils.PyDataset):
         if self.name == "swissroll":
             # The closed form of sklearn.datasets.make_swiss_roll (x and z columns).
             t = 1.5 * math.pi * (1.0 + 2.0 * rng.random(self.batch_size))
-            roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + _SR_NOISE * rng.standard_normal((self.batch_size, 2))
+            roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + _SR_NOISE * rng.standard_normal(
+                (self.batch_size, 2)
+            )
             return (roll / _SR_DIV).astype(np.float32)
         which = rng.integers(0, len(self._centres), size=self.batch_size)
         points = self._centres[which] + self._std * rng.standard_normal((self.batch_size, 2))
@@ -422,9 +424,7 @@ def stratified_split(labels: np.ndarray, validation_fraction: float, seed: int):
     idx = np.arange(n)
     n_classes = len(np.unique(labels))
     stratify = labels if min(n_val, n - n_val) >= n_classes else None
-    train, val = train_test_split(
-        idx, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
-    )
+    train, val = train_test_split(idx, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify)
     return np.asarray(train), np.asarray(val)
 
 
@@ -478,9 +478,7 @@ def digits(
     params.require_choice("split", split, _SPLITS_DIGITS)
     vf = params.require_number("validation_fraction", validation_fraction)
     if not 0.0 < vf < 1.0:
-        raise ValueError(
-            f"validation_fraction must be in the open interval (0, 1), got {vf!r}."
-        )
+        raise ValueError(f"validation_fraction must be in the open interval (0, 1), got {vf!r}.")
     seed = params.require_seed(seed)
     if batch_size is not None:
         batch_size = params.require_int("batch_size", batch_size, minimum=1)
@@ -569,8 +567,7 @@ def _not_found_message(name: str, builder, data_dir) -> str:
         "~/tensorflow_datasets); or use Google Colab, which has internet. "
         "For an offline image set use wgan_keras.data.digits()."
         + (
-            " Note: celeb_a and lsun need a manual or large download; see the "
-            "tensorflow-datasets catalog."
+            " Note: celeb_a and lsun need a manual or large download; see the tensorflow-datasets catalog."
             if name in ("celeb_a", "lsun/bedroom")
             else ""
         )
@@ -593,11 +590,11 @@ def _preprocess(name: str, size):
         shape = tf.shape(image)
         off_h = (shape[0] - CELEBA_CROP) // 2
         off_w = (shape[1] - CELEBA_CROP) // 2
-        image = tf.image.crop_to_bounding_box(
-            image, off_h, off_w, CELEBA_CROP, CELEBA_CROP
-        )
+        image = tf.image.crop_to_bounding_box(image, off_h, off_w, CELEBA_CROP, CELEBA_CROP)
         image = tf.image.resize(
-            tf.cast(image, tf.float32), (size, size), method="bilinear",
+            tf.cast(image, tf.float32),
+            (size, size),
+            method="bilinear",
             antialias=True,
         )
         return _to_unit_range(image)
@@ -608,16 +605,16 @@ def _preprocess(name: str, size):
         shape = tf.cast(tf.shape(image)[:2], tf.float32)
         scale = float(size) / tf.reduce_min(shape)
         new = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), size)
-        image = tf.image.resize(
-            tf.cast(image, tf.float32), new, method="bilinear", antialias=True
-        )
+        image = tf.image.resize(tf.cast(image, tf.float32), new, method="bilinear", antialias=True)
         image = tf.image.resize_with_crop_or_pad(image, size, size)
         return _to_unit_range(image)
 
     def plain(image):
         if size is not None:
             image = tf.image.resize(
-                tf.cast(image, tf.float32), (size, size), method="bilinear",
+                tf.cast(image, tf.float32),
+                (size, size),
+                method="bilinear",
                 antialias=True,
             )
         return _to_unit_range(image)

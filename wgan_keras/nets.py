@@ -86,13 +86,8 @@ def _check_shape(name, value):
         shape = tuple(value)
     except TypeError:
         shape = None
-    if (
-        not shape
-        or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in shape)
-    ):
-        raise ValueError(
-            f"{name} must be a positive int or a non-empty tuple of positive ints; got {value!r}."
-        )
+    if not shape or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in shape):
+        raise ValueError(f"{name} must be a positive int or a non-empty tuple of positive ints; got {value!r}.")
     return tuple(int(d) for d in shape)
 
 
@@ -251,9 +246,7 @@ def mlp_generator(
 
     z = keras.Input((latent_dim,), name=f"{name}_latent")
     x = _dense_stack(z, hidden, depth, activation, "batch" if batch_norm else None, seeds, name)
-    x = keras.layers.Dense(
-        math.prod(output_shape), kernel_initializer=_glorot(seeds), name=f"{name}_output"
-    )(x)
+    x = keras.layers.Dense(math.prod(output_shape), kernel_initializer=_glorot(seeds), name=f"{name}_output")(x)
     if output_activation is not None:
         x = keras.layers.Activation(output_activation, name=f"{name}_output_act")(x)
     x = keras.layers.Reshape(output_shape, name=f"{name}_reshape")(x)
@@ -443,9 +436,7 @@ def dcgan_critic(
 
 
 def _conv(x, filters, kernel_size, initializer, name):
-    return keras.layers.Conv2D(
-        filters, kernel_size, padding="same", kernel_initializer=initializer, name=name
-    )(x)
+    return keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=initializer, name=name)(x)
 
 
 def _resblock_up(x, filters, seeds, name):
@@ -522,9 +513,7 @@ def resnet_generator(
     start, n_up = _GEOMETRY[size]
 
     z = keras.Input((latent_dim,), name=f"{name}_latent")
-    x = keras.layers.Dense(
-        start * start * filters, kernel_initializer=_glorot(seeds), name=f"{name}_seed_dense"
-    )(z)
+    x = keras.layers.Dense(start * start * filters, kernel_initializer=_glorot(seeds), name=f"{name}_seed_dense")(z)
     x = keras.layers.Reshape((start, start, filters), name=f"{name}_seed_reshape")(x)
     for i in range(1, n_up + 1):
         x = _resblock_up(x, filters, seeds, f"{name}_block_{i}")

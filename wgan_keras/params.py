@@ -121,7 +121,9 @@ class NotebookParameters:
     def finish(self):
         """Refuse names that are not parameters (listing the parameters)."""
         unknown = sorted(
-            name for name in self.namespace if name not in self.before and name not in self.names and not name.startswith("_")
+            name
+            for name in self.namespace
+            if name not in self.before and name not in self.names and not name.startswith("_")
         )
         if unknown:
             raise ValueError(

@@ -115,10 +115,7 @@ def image_grid_array(images, nrows=None, ncols=None, padding=1, pad_value=1.0):
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(
-            "images must have shape (n, H, W, C) with C in {1, 3}, or (n, H, W); "
-            f"got {images.shape}."
-        )
+        raise ValueError(f"images must have shape (n, H, W, C) with C in {{1, 3}}, or (n, H, W); got {images.shape}.")
     n, height, width, channels = images.shape
     if n == 0:
         raise ValueError("images is empty: nothing to tile.")
@@ -539,4 +536,3 @@ def training_animation(frames, path, fps=5, overwrite=False):
         if os.path.exists(temporary):
             os.remove(temporary)
     return path
-

@@ -59,8 +59,21 @@ TOY_BETA_1 = 0.5
 
 #: Settings that define a run: a resumed run must use the same ones.
 RUN_SETTINGS = (
-    "model", "data", "steps_per_epoch", "batch_size", "n_critic", "gp_weight", "clip_value", "no_warmup",
-    "learning_rate", "hidden", "depth", "image_size", "latent_dim", "seed", "jit_compile",
+    "model",
+    "data",
+    "steps_per_epoch",
+    "batch_size",
+    "n_critic",
+    "gp_weight",
+    "clip_value",
+    "no_warmup",
+    "learning_rate",
+    "hidden",
+    "depth",
+    "image_size",
+    "latent_dim",
+    "seed",
+    "jit_compile",
 )
 ARTEFACTS = ("model.keras", "history.csv", "samples.png", "metrics.json", "run.json")
 
@@ -104,7 +117,9 @@ def parse_args(argv=None):
     parser.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multi_worker", "tpu"))
     parser.add_argument("--jit-compile", default="auto", choices=("auto", "true", "false"))
     parser.add_argument("--out", default=os.path.join("outputs", "run"))
-    parser.add_argument("--overwrite", action="store_true", help="start afresh: remove what an earlier run in OUT wrote")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="start afresh: remove what an earlier run in OUT wrote"
+    )
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 silent, 1 progress bar, 2 a line per epoch")
     args = parser.parse_args(argv)
     for name in ("epochs", "steps_per_epoch", "batch_size", "n_critic", "hidden", "depth", "latent_dim", "image_size"):
@@ -222,11 +237,21 @@ def real_data(args):
         train = data.digits(image_size=size, split="train", seed=args.seed)
         return train, data.digits(image_size=size, split="validation", seed=args.seed)
     stream = data.load(
-        args.data, split="train", batch_size=args.batch_size, image_size=args.image_size, data_dir=args.data_dir,
-        seed=args.seed, repeat=True,
+        args.data,
+        split="train",
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        repeat=True,
     )
     reference = data.load(
-        args.data, split="train", batch_size=256, image_size=args.image_size, data_dir=args.data_dir, seed=args.seed + 1,
+        args.data,
+        split="train",
+        batch_size=256,
+        image_size=args.image_size,
+        data_dir=args.data_dir,
+        seed=args.seed + 1,
     )
     return stream, np.concatenate([np.asarray(b) for b in reference.take(8)])
 
@@ -349,7 +374,10 @@ def main(argv=None):
     if args.backend:
         os.environ["KERAS_BACKEND"] = args.backend
     steps = f"{args.epochs} epochs x {args.steps_per_epoch} generator iterations"
-    print(f"{'resuming' if state == 'resume' else 'training'} {args.model} on {args.data}: {steps}, out {args.out}", flush=True)
+    print(
+        f"{'resuming' if state == 'resume' else 'training'} {args.model} on {args.data}: {steps}, out {args.out}",
+        flush=True,
+    )
     with _quiet_native_stderr():
         from wgan_keras import distribute
 
@@ -375,8 +403,14 @@ def main(argv=None):
     fit = {"batch_size": args.batch_size} if args.data in TOY + ("digits",) else {}
     started = time.time()
     try:
-        model.fit(real, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, callbacks=callbacks,
-                  verbose=args.verbose, **fit)
+        model.fit(
+            real,
+            epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=args.verbose,
+            **fit,
+        )
     except wk.TrainingDiverged as error:
         print(f"error: {error}", file=sys.stderr)
         return 3

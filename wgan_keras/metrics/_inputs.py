@@ -31,7 +31,6 @@ def _paired_samples(x, y, x_name="x", y_name="y"):
     return x.reshape(len(x), -1), y.reshape(len(y), -1)
 
 
-
 def _features(name, value, min_rows=2):
     array = to_numpy(value, name).astype(np.float64, copy=False)
     if array.ndim != 2:
@@ -46,18 +45,18 @@ def _features(name, value, min_rows=2):
     return array
 
 
-
 def _images(name, value, channels=None):
     """float32 ``(N, H, W, C)``; ``(N, H, W)`` gets C = 1; finite; N >= 1."""
     array = to_numpy(value, name)
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[0] == 0 or min(array.shape[1:]) == 0:
-        raise ValueError(f"{name} must be a non-empty batch of images (N, H, W, C) or (N, H, W); got shape {array.shape}.")
+        raise ValueError(
+            f"{name} must be a non-empty batch of images (N, H, W, C) or (N, H, W); got shape {array.shape}."
+        )
     if channels is not None and array.shape[-1] not in channels:
         raise ValueError(f"{name} must have {' or '.join(map(str, channels))} channels; got shape {array.shape}.")
     array = array.astype(np.float32, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values; images must be finite floats in [-1, 1].")
     return array
-

@@ -52,4 +52,3 @@ def seeded_scope(seed):
                 ctx._seed, ctx._rng = tf_seed, tf_rng  # noqa: SLF001
             except Exception:  # noqa: BLE001
                 pass
-

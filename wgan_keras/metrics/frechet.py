@@ -93,4 +93,3 @@ def frechet_distance_gaussians(mu1, sigma1, mu2, sigma2, eps=1e-6) -> float:
     diff = mu1 - mu2
     value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
     return max(value, 0.0)
-

@@ -86,7 +86,9 @@ def inception_weights_path(weights="imagenet"):
     if isinstance(weights, (str, os.PathLike)):
         path = os.path.expanduser(os.fspath(weights))
         if not os.path.isfile(path):
-            raise ValueError(f"weights must be 'imagenet', None or an existing .h5 weights file; {path!r} does not exist.")
+            raise ValueError(
+                f"weights must be 'imagenet', None or an existing .h5 weights file; {path!r} does not exist."
+            )
         return os.path.abspath(path)
     raise ValueError(f"weights must be 'imagenet', None or a path to an .h5 weights file; got {weights!r}.")
 

@@ -79,4 +79,3 @@ def mode_coverage(samples, centers, std, threshold=3.0) -> dict:
         "counts": counts,
         "n_modes": k,
     }
-

@@ -33,7 +33,6 @@ def default_cache_dir() -> str:
     return os.path.join(root, "quality")
 
 
-
 _ARCHITECTURE = "convnet-v1: conv3x3(32) + stride-2 conv3x3(64) to <= 4x4 + dense(64, relu, 'features') + softmax"
 _FEATURES = 64
 
@@ -43,7 +42,9 @@ def _build_classifier(image_shape, num_classes, seed):
     layers = keras.layers
     init = lambda k: keras.initializers.HeNormal(seed=seed + k)  # noqa: E731
     inputs = keras.Input(shape=image_shape, name="quality_images")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(0), name="quality_conv0")(inputs)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(0), name="quality_conv0")(
+        inputs
+    )
     size, k = min(image_shape[:2]), 1
     while size > 4 or k == 1:
         x = layers.Conv2D(
@@ -53,7 +54,9 @@ def _build_classifier(image_shape, num_classes, seed):
     x = layers.Flatten(name="quality_flatten")(x)
     features = layers.Dense(_FEATURES, activation="relu", kernel_initializer=init(k), name="features")(x)
     probs = layers.Dense(
-        num_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=seed + k + 1),
+        num_classes,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + k + 1),
         name="probabilities",
     )(features)
     return keras.Model(inputs, probs, name="quality_classifier")
@@ -229,8 +232,12 @@ class QualityScorer:
             )
             from wgan_keras.models.stream import keras_input
 
-            model.fit(keras_input(_OrderedBatches(images, labels, order, batch_size)), epochs=1, verbose=verbose,
-                      shuffle=False)
+            model.fit(
+                keras_input(_OrderedBatches(images, labels, order, batch_size)),
+                epochs=1,
+                verbose=verbose,
+                shuffle=False,
+            )
         probs = compiled.predict(model, images[val_idx], batch_size=512)
         accuracy = float(np.mean(np.argmax(probs, axis=1) == labels[val_idx]))
         return model, accuracy, time.perf_counter() - start
@@ -399,6 +406,8 @@ class _Cache:
         os.replace(partial, self.weights_path)
         partial = f"{self.info_path}.{os.getpid()}.partial"
         with open(partial, "w") as handle:
-            json.dump({k: v for k, v in info.items() if k not in ("loaded_from_cache", "weights_path")}, handle, indent=1)
+            json.dump(
+                {k: v for k, v in info.items() if k not in ("loaded_from_cache", "weights_path")}, handle, indent=1
+            )
         os.replace(partial, self.info_path)
         return self.weights_path

@@ -153,4 +153,3 @@ def sliced_wasserstein(x, y, n_projections=128, seed=0) -> float:
     else:
         per_direction = np.array([scipy.stats.wasserstein_distance(px[:, k], py[:, k]) for k in range(n_projections)])
     return float(per_direction.mean())
-

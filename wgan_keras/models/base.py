@@ -164,19 +164,31 @@ class AdversarialModel(Trainer, keras.Model):
         # int32: JAX has no 64-bit integers by default, and a file saved on
         # one backend must load on the other.
         self.generator_iterations = self.add_weight(
-            shape=(), dtype="int32", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="generator_iterations",
+            shape=(),
+            dtype="int32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="generator_iterations",
         )
         # The divergence stop's state, kept on the device and read only every
         # DIVERGENCE_CHECK_EVERY iterations: the first iteration with a
         # non-finite value (-1: none) and the logged values then.
         self.diverged_at = self.add_weight(
-            shape=(), dtype="int32", initializer=keras.initializers.Constant(-1), trainable=False,
-            aggregation="only_first_replica", name="diverged_at",
+            shape=(),
+            dtype="int32",
+            initializer=keras.initializers.Constant(-1),
+            trainable=False,
+            aggregation="only_first_replica",
+            name="diverged_at",
         )
         self.diverged_values = self.add_weight(
-            shape=(len(self.metric_names) + 1,), dtype="float32", initializer="zeros", trainable=False,
-            aggregation="only_first_replica", name="diverged_values",
+            shape=(len(self.metric_names) + 1,),
+            dtype="float32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="diverged_values",
         )
         self._trackers = {m: keras.metrics.Mean(name=m) for m in self.metric_names}
         self.generator_optimizer = None
@@ -446,9 +458,7 @@ class AdversarialModel(Trainer, keras.Model):
 
     def draw_noise(self, batch, seed=None):
         """``z ~ N(0, I)``, ``(batch, latent_dim)``, from the training stream (or ``seed``)."""
-        return self._replica_slice(
-            lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)), batch
-        )
+        return self._replica_slice(lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)), batch)
 
     def _track(self, logs):
         for name, value in logs.items():

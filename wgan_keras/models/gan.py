@@ -52,9 +52,7 @@ class GAN(AdversarialModel):
                 "GAN takes n_discriminator= (discriminator updates per generator update), "
                 f"not n_critic=; got n_critic={kwargs['n_critic']!r}."
             )
-        super().__init__(
-            generator, discriminator, n_critic=n_discriminator, seed=seed, name=name, **kwargs
-        )
+        super().__init__(generator, discriminator, n_critic=n_discriminator, seed=seed, name=name, **kwargs)
 
     @property
     def critic(self):

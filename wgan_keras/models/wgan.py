@@ -75,9 +75,7 @@ class WGAN(AdversarialModel):
 
     def critic_iterations(self, generator_iteration):
         schedule = self.critic_warmup
-        if schedule and (
-            generator_iteration < schedule["first"] or generator_iteration % schedule["every"] == 0
-        ):
+        if schedule and (generator_iteration < schedule["first"] or generator_iteration % schedule["every"] == 0):
             return schedule["critic_iterations"]
         return self.n_critic
 

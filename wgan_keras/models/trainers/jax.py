@@ -174,7 +174,12 @@ class Trainer:
     # ------------------------------------------------------------ helpers
     def _state_groups(self):
         """Keras's JAX state, in its order: (trainable, non-trainable, optimizer, metrics)."""
-        return [self.trainable_variables, self.non_trainable_variables, self.optimizer.variables, self.metrics_variables]
+        return [
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        ]
 
     def _track_values(self, values, logs):
         for name, value in logs.items():
