@@ -260,7 +260,7 @@ def seeds_markdown(report):
         "`python ci/notebooks.py seeds`.",
         "",
     ]
-    for stem, record in report["notebooks"].items():
+    for record in report["notebooks"].values():
         lines += [
             f"## {record['notebook']}",
             "",

@@ -52,18 +52,18 @@ def test_dcgan_default_geometry_matches_papers():
     assert gen28.get_layer("generator_seed_reshape").output.shape[1:] == (7, 7, 8)
     assert _count(gen28, keras.layers.Conv2DTranspose) == 2
     gen64 = nets.dcgan_generator(LATENT, (64, 64, 3), filters=4)
-    widths = [l.filters for l in gen64.layers if isinstance(l, keras.layers.Conv2DTranspose)]
+    widths = [layer.filters for layer in gen64.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
     assert gen64.get_layer("generator_seed_reshape").output.shape[1:] == (4, 4, 32)
     assert widths == [16, 8, 4, 3]
     # WGAN-GP's MNIST critic: 28 -> 14 -> 7 -> 4 with DIM, 2 DIM, 4 DIM channels.
     critic28 = nets.dcgan_critic((28, 28, 1), filters=4)
-    convs = [l for l in critic28.layers if isinstance(l, keras.layers.Conv2D)]
+    convs = [layer for layer in critic28.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.filters for c in convs] == [4, 8, 16]
     assert convs[-1].output.shape[1:3] == (4, 4)
     assert all(
-        isinstance(l, keras.layers.LeakyReLU) and l.negative_slope == pytest.approx(0.2)
-        for l in critic28.layers
-        if "lrelu" in l.name
+        isinstance(layer, keras.layers.LeakyReLU) and layer.negative_slope == pytest.approx(0.2)
+        for layer in critic28.layers
+        if "lrelu" in layer.name
     )
 
 
@@ -81,7 +81,7 @@ def test_dcgan_generator_figure6_variant():
     fig6 = nets.dcgan_generator(LATENT, (32, 32, 3), filters=8, batch_norm=False, constant_filters=True)
     assert _count(base, keras.layers.BatchNormalization) == 3
     assert _count(fig6, keras.layers.BatchNormalization) == 0
-    widths = [l.filters for l in fig6.layers if isinstance(l, keras.layers.Conv2DTranspose)]
+    widths = [layer.filters for layer in fig6.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
     assert widths == [8, 8, 3]
     assert fig6.count_params() < base.count_params() / 3
     assert fig6.output_shape == (None, 32, 32, 3)
@@ -140,7 +140,7 @@ def test_critic_output_is_linear(build):
 )
 def test_dcgan_critic_normalization(normalization, layer_type):
     critic = nets.dcgan_critic((32, 32, 3), filters=4, normalization=normalization)
-    convs = [l for l in critic.layers if isinstance(l, keras.layers.Conv2D)]
+    convs = [layer for layer in critic.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(convs) == 3
     # Normalisation on every conv but the first.
     assert _count(critic, layer_type) == len(convs) - 1
@@ -151,7 +151,7 @@ def test_dcgan_critic_normalization(normalization, layer_type):
     if normalization == "layer":
         # tflib's Layernorm: statistics per sample over (H, W, C), one scale
         # and shift per channel.
-        norm = next(l for l in critic.layers if isinstance(l, layer_type))
+        norm = next(layer for layer in critic.layers if isinstance(layer, layer_type))
         assert norm.groups == 1 and norm.gamma.shape == (norm.input.shape[-1],)
         x = np.random.default_rng(0).normal(3.0, 2.0, size=(2,) + tuple(norm.input.shape[1:])).astype("float32")
         y = keras.ops.convert_to_numpy(norm(x)).reshape(2, -1)
@@ -181,7 +181,7 @@ def test_mlp_depth_counts_dense_layers(depth):
     critic = nets.mlp_critic((2,), hidden=4, depth=depth)
     assert _count(gen, keras.layers.Dense) == depth + 1
     assert _count(critic, keras.layers.Dense) == depth + 1
-    hidden_units = [l.units for l in critic.layers if isinstance(l, keras.layers.Dense)]
+    hidden_units = [layer.units for layer in critic.layers if isinstance(layer, keras.layers.Dense)]
     assert hidden_units == [4] * depth + [1]
 
 
@@ -241,7 +241,7 @@ def test_seed_determinism(build):
 def test_seed_gives_distinct_layers():
     # Per-layer seeds are derived, not repeated: equal-shape kernels must differ.
     critic = nets.mlp_critic((8,), hidden=8, depth=3, seed=0)
-    kernels = [l.kernel.numpy() for l in critic.layers if isinstance(l, keras.layers.Dense)]
+    kernels = [layer.kernel.numpy() for layer in critic.layers if isinstance(layer, keras.layers.Dense)]
     assert kernels[0].shape == kernels[1].shape == kernels[2].shape
     assert not np.array_equal(kernels[0], kernels[1])
     assert not np.array_equal(kernels[1], kernels[2])

@@ -504,11 +504,10 @@ def markdown(results):
     ]
     for result in results:
         for r in result["results"]:
-            short = (
-                f"{r['library_short_s']:.2f} / {r['baseline_short_s']:.2f} | {r['baseline_short_s'] / r['library_short_s']:.2f}x"
-                if "library_short_s" in r
-                else "- | -"
-            )
+            short = "- | -"
+            if "library_short_s" in r:
+                ratio = r["baseline_short_s"] / r["library_short_s"]
+                short = f"{r['library_short_s']:.2f} / {r['baseline_short_s']:.2f} | {ratio:.2f}x"
             spe = f"{r['library_spe_long_s']:.2f} (k = {r['library_spe']})" if "library_spe_long_s" in r else "-"
             lines.append(
                 f"| {r['case']} | {result['machine']['backend']}{' (XLA)' if r['library_jit_compile'] else ''} "

@@ -70,7 +70,7 @@ def _summary_metadata(plugin_name):
     return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name))
 
 
-def writescalar(name, value, step):
+def write_scalar(name, value, step):
     """A TensorBoard scalar under the default writer (``tf.summary.scalar``'s format)."""
     tf = _tensorflow()
     tf.summary.write(name, tf.constant(float(value), tf.float32), step=int(step), metadata=_summary_metadata("scalars"))
@@ -481,7 +481,7 @@ class MetricsMonitor(_StepSchedule):
         if self._writer is not None:
             with self._writer.as_default():
                 for name, value in scalars.items():
-                    writescalar(f"metrics/{name}", value, step)
+                    write_scalar(f"metrics/{name}", value, step)
             self._writer.flush()
         if self.verbose:
             shown = ", ".join(f"{k}={v:.4g}" for k, v in scalars.items())

@@ -203,7 +203,9 @@ def _read_settings(out):
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError) as error:
-        raise UsageError(f"{os.path.join(out, 'run.json')} is unreadable ({error}); pass --overwrite to start afresh.")
+        raise UsageError(
+            f"{os.path.join(out, 'run.json')} is unreadable ({error}); pass --overwrite to start afresh."
+        ) from None
 
 
 def _check_same_settings(recorded, args):

@@ -361,8 +361,8 @@ class AdversarialModel(Trainer, keras.Model):
                 warnings.warn(
                     f"The critic schedule reads {needed} real batches in this epoch's {steps_per_epoch} generator "
                     f"iterations, more than the {stream.per_pass} of one pass over x: the data is repeated"
-                    f"{' in a new permutation per pass' if isinstance(x, np.ndarray) and shuffle else ''}, so every epoch "
-                    "still has its generator iterations.",
+                    f"{' in a new permutation per pass' if isinstance(x, np.ndarray) and shuffle else ''}, so every "
+                    "epoch still has its generator iterations.",
                     stacklevel=2,
                 )
         if kwargs.get("validation_data") is not None:
