@@ -1,5 +1,7 @@
-"""wgan_keras.measures: values on the plot's grid, gradients per layer, kernel weights,
-peaks on modes, margins and the generator's gradient, against closed forms."""
+"""wgan_keras.measures: values on the plot's grid, gradients per layer and kernel weights, against
+closed forms (peaks on modes, margins and the generator's gradient: test_critics.py)."""
+
+import math
 
 import keras
 import numpy as np
@@ -106,3 +108,17 @@ def test_critic_gradient_norms_counts_conv_layers_in_nested_models():
     critic = keras.Model(inputs, outputs)
     norms = measures.critic_gradient_norms(critic, np.ones((2, 4, 4, 1), "float32"))
     assert len(norms) == 2 and all(n >= 0 for n in norms)
+
+
+def test_gradient_norms_in_float64_keep_what_float32_squares_lose():
+    """A last kernel of 1e-25 makes the first layer's gradients 1e-25: their squares underflow float32."""
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, use_bias=False), keras.layers.Dense(1)])
+    critic.layers[0].set_weights([np.full((2, 4), 0.5, "float32")])
+    critic.layers[1].set_weights([np.full((4, 1), 1e-25, "float32"), np.zeros(1, "float32")])
+    x = np.ones((8, 2), "float32")
+    single = measures.critic_gradient_norms(critic, x)
+    double = measures.critic_gradient_norms(critic, x, dtype="float64")
+    assert single[0] == 0.0
+    # dL/dW1 = outer(mean x, W2): every entry 1e-25, 8 entries.
+    assert double[0] == pytest.approx(math.sqrt(8) * 1e-25, rel=1e-5)
+    assert critic.layers[0].compute_dtype == "float32"  # the critic itself is untouched

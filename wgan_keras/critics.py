@@ -50,6 +50,7 @@ def fit_critic(
     batch_size=256,
     optimizer=None,
     learning_rate=None,
+    beta_1=None,
     clip_value=0.01,
     gp_weight=10.0,
     seed=0,
@@ -68,7 +69,8 @@ def fit_critic(
         batch_size: batch size of each sample.
         optimizer: default: the paper's (RMSProp 5e-5 for clipping, Adam(1e-4,
             0, 0.9) for the penalty, Adam(2e-4, 0.5) for the GAN).
-        learning_rate: the paper's optimizer at this rate instead.
+        learning_rate, beta_1: the paper's optimizer with this rate (and, for
+            the Adam-based methods, this beta_1; the WGAN-GP toy code uses 0.5).
         clip_value, gp_weight: as in ``WGAN`` and ``WGANGP``.
         seed: seeds batch sampling and the penalty's interpolation.
         record_every: also return the estimate every this many steps.
@@ -94,7 +96,7 @@ def fit_critic(
         "gp": {"n_critic": 1, "gp_weight": gp_weight},
     }
     model = build(METHODS[method], _placeholder_generator(real.shape[1:]), critic, seed=seed, **options[method])
-    model.compile(critic_optimizer=optimizer, learning_rate=learning_rate)
+    model.compile(critic_optimizer=optimizer, learning_rate=learning_rate, beta_1=beta_1)
     update = model.critic_update_function()
     rng = np.random.default_rng(seed)
     history = []

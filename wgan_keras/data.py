@@ -41,6 +41,8 @@ from wgan_keras import params
 __all__ = [
     "TOY_NAMES",
     "LOAD_NAMES",
+    "NATIVE_SIZES",
+    "OUTPUT_SIZES",
     "CELEBA_CROP",
     "DatasetNotFoundError",
     "toy",
@@ -519,6 +521,9 @@ class DatasetNotFoundError(FileNotFoundError, RuntimeError):
     """
 
 
+#: The side of each image set's images as stored (digits, then the tensorflow-datasets sets).
+NATIVE_SIZES = {"digits": 8, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "celeb_a": 218, "lsun/bedroom": 256}
+
 #: Default output side per dataset (None = native size).
 _DEFAULT_SIZE = {
     "mnist": None,
@@ -527,6 +532,9 @@ _DEFAULT_SIZE = {
     "celeb_a": 64,
     "lsun/bedroom": 64,
 }
+
+#: The side of the images :func:`digits` and :func:`load` return by default.
+OUTPUT_SIZES = {name: _DEFAULT_SIZE.get(name) or NATIVE_SIZES[name] for name in NATIVE_SIZES}
 
 #: Shuffle buffer (examples) per dataset; big images get a smaller buffer.
 _SHUFFLE_BUFFER = {

@@ -165,18 +165,38 @@ def _kernel_layers_of(critic):
     return critic, layers
 
 
-def critic_gradient_norms(critic, x, y=None, training=False):
+def in_float64(model):
+    """A copy of ``model`` that computes in float64, with the same weights.
+
+    Gradients through a deep clipped critic can be about 1e-25: representable
+    in float32, but their squares are not, so a norm computed in float32
+    comes out as exactly 0.
+    """
+    def clone(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def critic_gradient_norms(critic, x, y=None, training=False, dtype=None):
     """Gradient norm of the critic's objective w.r.t. each layer's kernel.
 
     What WGAN-GP Figure 1b (left) plots, per layer from input to output.
     With only ``x`` the objective is ``mean f(x)``; with ``y`` (e.g. ``x``
     real and ``y`` generated samples) it is the critic's Wasserstein loss
     ``mean f(y) - mean f(x)``. Only the kernels of Dense and convolution
-    layers count (not biases or normalisation parameters).
+    layers count (not biases or normalisation parameters). ``dtype="float64"``
+    computes on a float64 copy (:func:`in_float64`), for norms that
+    underflow in float32.
 
     Returns:
         A list of floats, one per Dense/Conv layer, in layer order.
     """
+    if dtype is not None:
+        params.require_choice("dtype", dtype, ("float32", "float64"))
+        critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
     critic, layers = _kernel_layers_of(critic)
     x = ops.convert_to_tensor(to_numpy(x, "x", critic.compute_dtype))
     y = None if y is None else ops.convert_to_tensor(to_numpy(y, "y", critic.compute_dtype))

@@ -8,6 +8,7 @@ parameters a notebook does not have.
 
 import math
 import numbers
+import types
 
 import numpy as np
 
@@ -122,8 +123,12 @@ class NotebookParameters:
         """Refuse names that are not parameters (listing the parameters)."""
         unknown = sorted(
             name
-            for name in self.namespace
-            if name not in self.before and name not in self.names and not name.startswith("_")
+            for name, value in self.namespace.items()
+            if name not in self.before
+            and name not in self.names
+            and not name.startswith("_")
+            and not isinstance(value, types.ModuleType)  # imports in the checking cell itself
+            and value is not self
         )
         if unknown:
             raise ValueError(

@@ -82,9 +82,13 @@ class OptimizerPair:
         return self.generator.built and self.critic.built
 
     def build(self, variables=None):
-        """Build both on their networks' variables (``variables`` is Keras's, unused)."""
-        self.generator.build(self._networks[0].trainable_variables)
-        self.critic.build(self._networks[1].trainable_variables)
+        """Build both on their networks' variables (``variables`` is Keras's, unused).
+
+        An optimizer that is already built (passed again to continue training) keeps its state.
+        """
+        for optimizer, network in zip((self.generator, self.critic), self._networks):
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
 
 
 class _TrainingStart(keras.callbacks.Callback):
