@@ -23,7 +23,7 @@ One module per notebook holds its checks:
 feed the checks. :func:`summary` closes a notebook.
 """
 
-from wgan_keras.exercises import solutions
+from wgan_keras.exercises import solutions, wrong
 from wgan_keras.exercises.distances import (
     check_gan_value,
     check_js,
@@ -54,4 +54,4 @@ CHECKS = {
     "reverse_kl": check_reverse_kl,
 }
 
-__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary"] + sorted(f"check_{name}" for name in CHECKS)
+__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary", "wrong"] + sorted(f"check_{name}" for name in CHECKS)
