@@ -16,6 +16,7 @@ import scipy.special
 import keras
 
 import wgan_keras as wk
+from conftest import jax_only, tensorflow_only
 from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary, wrong
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -91,7 +92,6 @@ WRONG = [
     ("penalty", "penalty_without_epsilon", "flat critic: the gradient"),
     ("penalty", "penalty_squared_norm", "TF-GAN reference"),
     ("one_sided_penalty", "penalty_two_sided", "||A|| = 0.5"),
-    ("one_sided_penalty", "one_sided_penalty_without_epsilon", "flat critic: the gradient"),
     ("one_sided_penalty", "one_sided_penalty_gaussian_weights", "weights within [0, 1]"),
     ("interpolate", "interpolate_swapped", "eps = 1 gives the real samples"),
     ("interpolate", "interpolate_column", "images"),
@@ -124,9 +124,23 @@ def test_a_deliberately_wrong_answer_fails_the_case_that_exposes_it(name, answer
     assert any(case in c.name for c in result.failed), [c.name for c in result.failed]
 
 
+@jax_only
+def test_a_one_sided_penalty_without_epsilon_fails_on_jax_where_its_weight_gradient_is_nan():
+    failed = [c for c in check("one_sided_penalty", wrong.one_sided_penalty_without_epsilon).failed]
+    assert [c.name for c in failed] == ["flat critic: the gradient w.r.t. its weights"]
+    assert "NaN" in failed[0].received
+
+
+@tensorflow_only
+def test_a_one_sided_penalty_without_epsilon_passes_on_tensorflow_whose_sqrt_gradient_is_0_without_upstream():
+    """Below norm 1 the relu sends no gradient back, and TensorFlow's sqrt gradient of a zero is then 0, not NaN."""
+    assert check("one_sided_penalty", wrong.one_sided_penalty_without_epsilon).passed
+
+
 def test_every_wrong_answer_is_tested():
-    tested = {answer for _, answer, _ in WRONG}
-    defined = {n for n, v in vars(wrong).items() if callable(v) and not n.startswith("_") and v.__module__ == wrong.__name__}
+    tested = {answer for _, answer, _ in WRONG} | {"one_sided_penalty_without_epsilon"}
+    defined = {name for name, value in vars(wrong).items()
+               if callable(value) and not name.startswith("_") and value.__module__ == wrong.__name__}
     assert defined == tested
 
 
@@ -212,8 +226,8 @@ def test_an_exercise_notebook_follows_the_conventions_and_is_committed_without_o
     assert notebook[0]["cell_type"] == "markdown"
     badge = f"https://colab.research.google.com/github/wgan-keras/wgan_keras/blob/main/notebooks/exercises/{name}"
     assert badge in source(notebook[0])
-    assert source(notebook[1]).rstrip().endswith("_before_parameters = set(globals())"
-                                                 "  # papermill adds parameters after the next cell: see the check below")
+    last_line = source(notebook[1]).rstrip().splitlines()[-1]
+    assert last_line.startswith("_before_parameters = set(globals())  # papermill adds parameters")
     assert notebook[2]["metadata"].get("tags") == ["parameters"]
     for line in source(notebook[2]).splitlines():
         code = line.split("#", 1)[0]

@@ -54,4 +54,5 @@ CHECKS = {
     "reverse_kl": check_reverse_kl,
 }
 
-__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary", "wrong"] + sorted(f"check_{name}" for name in CHECKS)
+__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary", "wrong"]
+__all__ += sorted(f"check_{name}" for name in CHECKS)

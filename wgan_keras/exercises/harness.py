@@ -200,12 +200,12 @@ def array_case(case_name, expected, compute, rtol=1e-5, atol=1e-6):
         received = to_array(compute())
         if received.shape != expected.shape:
             return f"shape {received.shape}, expected shape {expected.shape}", False
-        worst = float(np.max(np.abs(received - expected))) if received.size else 0.0
-        if not np.all(np.isfinite(received)) and not close(expected, received, rtol, atol):
-            return f"{int(np.sum(~np.isfinite(received)))} non-finite values", False
-        return (fmt(received) if received.size <= 6 else f"max difference {fmt(worst, 3)}"), close(
-            expected, received, rtol, atol
-        )
+        passed = close(expected, received, rtol, atol)
+        if not passed and not np.all(np.isfinite(received)):
+            return f"{int(np.sum(~np.isfinite(received)))} NaN/inf values", False
+        if received.size <= 6:
+            return fmt(received), passed
+        return f"max difference {fmt(float(np.max(np.abs(received - expected))), 3)}", passed
 
     text = fmt(expected) if expected.size <= 6 else f"array {expected.shape} (max difference <= {fmt(atol, 2)})"
     return case_name, text, judge

@@ -71,7 +71,11 @@ def penalty_squared_norm(critic, real, fake):
 
 
 def one_sided_penalty_without_epsilon(critic, real, fake):
-    """The one-sided penalty with nothing inside the root: NaN weight gradient at a flat critic."""
+    """The one-sided penalty with nothing inside the root: NaN weight gradient at a flat critic on JAX.
+
+    On TensorFlow the gradient stays finite (the relu sends back 0, and TensorFlow's gradient of ``sqrt``
+    at 0 with a zero upstream gradient is 0), so there this slip goes unnoticed, as it would in training.
+    """
     gradients = _gradients(critic, real, fake, _uniform(real))
     norms = _norms(gradients, list(range(1, len(gradients.shape))), epsilon=0.0)
     return ops.mean(ops.square(ops.relu(norms - 1.0)))
