@@ -1,0 +1,255 @@
+"""wk.exercises: the reference solutions pass, the deliberately wrong answers fail, nothing raises.
+
+Runs on both backends. The wrong answers are the known faults of popular
+ports (PAPERS.md, "Known faults") and a student's usual slips; each test
+names the case that must expose it.
+"""
+
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+import scipy.special
+
+import keras
+
+import wgan_keras as wk
+from conftest import jax_only, tensorflow_only
+from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary, wrong
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXERCISES = sorted(glob.glob(os.path.join(ROOT, "notebooks", "exercises", "*.ipynb")))
+
+
+def check(name, fn, **kwargs):
+    return CHECKS[name](fn, show=False, **kwargs)
+
+
+# ------------------------------------------------------------ solutions pass
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_reference_solution_passes_every_case_of_its_check(name):
+    result = check(name, getattr(solutions, name))
+    assert result.passed, [(c.name, c.expected, c.received) for c in result.failed]
+    assert len(result.cases) >= 3
+
+
+@pytest.mark.parametrize("name", ["penalty", "one_sided_penalty"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_the_penalty_checks_pass_a_correct_penalty_whatever_weights_it_draws(name, seed):
+    keras.utils.set_random_seed(seed)
+    result = check(name, getattr(solutions, name))
+    assert result.passed, [(c.name, c.expected, c.received) for c in result.failed]
+
+
+def _library_penalty(one_sided):
+    return lambda critic, real, fake: wk.losses.gradient_penalty(critic, real, fake, one_sided=one_sided)
+
+
+def _library_modes(samples, centers, std):
+    coverage = wk.metrics.mode_coverage(samples, centers, std)
+    return coverage["modes"], coverage["high_quality"]
+
+
+def _library_reverse_kl(counts):
+    # mode_coverage's formula (scipy's rel_entr against the uniform histogram), on counts.
+    return float(np.sum(scipy.special.rel_entr(counts / counts.sum(), np.full(len(counts), 1 / len(counts)))))
+
+
+LIBRARY = {
+    "parallel_lines_distances": wk.data.parallel_lines_distances,
+    "js": wk.divergences.js,
+    "optimal_discriminator": wk.divergences.optimal_discriminator,
+    "gan_value": wk.divergences.gan_value_at_optimum,
+    "critic_loss": wk.losses.wasserstein_critic_loss,
+    "generator_loss": wk.losses.wasserstein_generator_loss,
+    "clip": wk.clipping.clip_variables,
+    "interpolate": wk.losses.interpolate,
+    "penalty": _library_penalty(False),
+    "one_sided_penalty": _library_penalty(True),
+    "median_filter": wk.plots.median_filter,
+    "wasserstein_1d": wk.metrics.wasserstein1,
+    "modes_captured": _library_modes,
+    "reverse_kl": _library_reverse_kl,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_library_function_an_exercise_reimplements_passes_its_check(name):
+    """Any correct implementation passes: the library's own, written independently, does."""
+    result = check(name, LIBRARY[name])
+    assert result.passed, [(c.name, c.expected, c.received) for c in result.failed]
+
+
+# ------------------------------------------------------------ wrong answers fail
+WRONG = [
+    # (check, wrong answer, a case that must fail)
+    ("penalty", "penalty_norm_over_last_axis", "linear critic on images"),
+    ("penalty", "penalty_gaussian_weights", "weights within [0, 1]"),
+    ("penalty", "penalty_per_coordinate_weights", "points on the segments"),
+    ("penalty", "penalty_one_weight_per_batch", "a fresh weight for each sample"),
+    ("penalty", "penalty_without_epsilon", "flat critic: the gradient"),
+    ("penalty", "penalty_squared_norm", "TF-GAN reference"),
+    ("one_sided_penalty", "penalty_two_sided", "||A|| = 0.5"),
+    ("one_sided_penalty", "one_sided_penalty_gaussian_weights", "weights within [0, 1]"),
+    ("interpolate", "interpolate_swapped", "eps = 1 gives the real samples"),
+    ("interpolate", "interpolate_column", "images"),
+    ("critic_loss", "critic_loss_sign_error", "TF-GAN vectors"),
+    ("critic_loss", "critic_loss_sum", "a mean, not a sum"),
+    ("generator_loss", "generator_loss_sign_error", "TF-GAN vector"),
+    ("clip", "clip_kernels_only", "biases within [-c, c]"),
+    ("clip", "clip_without_assign", "kernels within [-c, c]"),
+    ("clip", "clip_by_rescaling", "values already inside [-c, c] unchanged"),
+    ("parallel_lines_distances", "parallel_lines_distances_without_abs", "theta = -0.5"),
+    ("parallel_lines_distances", "parallel_lines_distances_in_bits", "theta = 1"),
+    ("js", "js_in_bits", "disjoint supports"),
+    ("js", "js_as_kl", "symmetric"),
+    ("js", "js_without_zero_convention", "0 log 0"),
+    ("optimal_discriminator", "optimal_discriminator_swapped", "disjoint parts"),
+    ("gan_value", "gan_value_without_zero_convention", "disjoint supports"),
+    ("median_filter", "median_filter_zero_padded", "first 50 points"),
+    ("median_filter", "median_filter_nearest", "last 50 points"),
+    ("wasserstein_1d", "wasserstein_1d_unsorted", "reverse order"),
+    ("modes_captured", "modes_captured_any_centre", "counts for B only"),
+    ("modes_captured", "modes_captured_per_coordinate", "Euclidean"),
+    ("reverse_kl", "reverse_kl_forward", "empty modes"),
+]
+
+
+@pytest.mark.parametrize("name, answer, case", WRONG, ids=[w[1] for w in WRONG])
+def test_a_deliberately_wrong_answer_fails_the_case_that_exposes_it(name, answer, case):
+    result = check(name, getattr(wrong, answer))
+    assert not result.passed
+    assert any(case in c.name for c in result.failed), [c.name for c in result.failed]
+
+
+@jax_only
+def test_a_one_sided_penalty_without_epsilon_fails_on_jax_where_its_weight_gradient_is_nan():
+    failed = [c for c in check("one_sided_penalty", wrong.one_sided_penalty_without_epsilon).failed]
+    assert [c.name for c in failed] == ["flat critic: the gradient w.r.t. its weights"]
+    assert "NaN" in failed[0].received
+
+
+@tensorflow_only
+def test_a_one_sided_penalty_without_epsilon_passes_on_tensorflow_whose_sqrt_gradient_is_0_without_upstream():
+    """Below norm 1 the relu sends no gradient back, and TensorFlow's sqrt gradient of a zero is then 0, not NaN."""
+    assert check("one_sided_penalty", wrong.one_sided_penalty_without_epsilon).passed
+
+
+def test_every_wrong_answer_is_tested():
+    tested = {answer for _, answer, _ in WRONG} | {"one_sided_penalty_without_epsilon"}
+    defined = {name for name, value in vars(wrong).items()
+               if callable(value) and not name.startswith("_") and value.__module__ == wrong.__name__}
+    assert defined == tested
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_gaussian_interpolation_weights_fail_on_every_seed(seed):
+    keras.utils.set_random_seed(seed)
+    failed = {c.name for c in check("penalty", wrong.penalty_gaussian_weights).failed}
+    assert {"interpolation weights within [0, 1]", "quadratic critic, mean over 2048 samples"} <= failed
+
+
+# ------------------------------------------------------------ reporting
+def not_written(*args, **kwargs):
+    raise NotImplementedError("your code here")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_a_function_that_raises_fails_every_case_and_the_check_does_not_raise(name):
+    result = check(name, not_written)
+    assert isinstance(result, CheckResult)
+    assert result.cases and not result.passed
+    assert {c.received for c in result.cases} == {"NotImplementedError: your code here"}
+
+
+def test_a_check_prints_one_row_per_case_with_expected_received_and_verdict(capsys):
+    result = wk.exercises.check_critic_loss(wrong.critic_loss_sign_error)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"check_critic_loss: 0 of {len(result.cases)} cases passed"
+    rows = [line for line in printed if line.strip().startswith(("PASS", "FAIL"))]
+    assert len(rows) == len(result.cases)
+    assert "0.225" in rows[0] and "-0.225" in rows[0] and rows[0].strip().startswith("FAIL")
+
+
+def test_a_result_that_is_not_a_scalar_is_a_failed_case_saying_so():
+    result = check("generator_loss", lambda values: -values)
+    assert not result.passed
+    assert result.cases[0].received == "not a scalar: shape (4,)"
+
+
+def test_a_check_given_no_function_names_the_argument():
+    with pytest.raises(ValueError, match="penalty must be the function you wrote"):
+        wk.exercises.check_penalty(None)
+
+
+def test_summary_fails_loudly_only_when_every_check_is_required(capsys):
+    good = check("critic_loss", solutions.critic_loss)
+    bad = check("generator_loss", wrong.generator_loss_sign_error)
+    assert summary([good, bad]) is False
+    with pytest.raises(AssertionError, match="check_generator_loss: TF-GAN vector"):
+        summary([good, bad], require_all=True)
+    assert summary([good], require_all=True) is True
+    with pytest.raises(AssertionError, match="No check ran"):
+        summary([], require_all=True)
+    assert "1 of 2 checks passed." in capsys.readouterr().out
+
+
+def test_summary_counts_a_check_run_twice_once_with_its_latest_result():
+    first = check("critic_loss", wrong.critic_loss_sign_error)
+    again = check("critic_loss", solutions.critic_loss)
+    assert summary([first, again], require_all=True) is True
+    with pytest.raises(ValueError, match="results must hold"):
+        summary(["not a result"])
+
+
+# ------------------------------------------------------------ the notebooks
+def cells(path):
+    with open(path) as handle:
+        return json.load(handle)["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_is_one_exercise_notebook_per_main_notebook():
+    stems = [os.path.basename(p).split("_")[0] for p in EXERCISES]
+    assert stems == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=os.path.basename)
+def test_an_exercise_notebook_follows_the_conventions_and_is_committed_without_outputs(path):
+    notebook = cells(path)
+    name = os.path.basename(path)
+    assert notebook[0]["cell_type"] == "markdown"
+    badge = f"https://colab.research.google.com/github/wgan-keras/wgan_keras/blob/main/notebooks/exercises/{name}"
+    assert badge in source(notebook[0])
+    last_line = source(notebook[1]).rstrip().splitlines()[-1]
+    assert last_line.startswith("_before_parameters = set(globals())  # papermill adds parameters")
+    assert notebook[2]["metadata"].get("tags") == ["parameters"]
+    for line in source(notebook[2]).splitlines():
+        code = line.split("#", 1)[0]
+        assert code.count("=") == 1 and "#" in line and ":" in code, line
+    assert 'solutions: bool = False' in source(notebook[2]) and 'backend: str = "tensorflow"' in source(notebook[2])
+    assert source(notebook[3]).rstrip().endswith("p.finish()")
+    assert "wk.exercises.summary(results, require_all=solutions)" in source(notebook[-1])
+    code = [c for c in notebook if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=os.path.basename)
+def test_each_student_function_has_a_solution_cell_and_a_check_cell(path):
+    text = [source(c) for c in cells(path)]
+    written = [t for t in text if 'raise NotImplementedError("your code here")' in t]
+    assert 3 <= len([t for t in text if "## Exercise" in t]) <= 5
+    for name in CHECKS:
+        if any(f"def {name}(" in t for t in written):
+            assert f"if solutions:\n    {name} = wk.exercises.solutions.{name}" in text
+            assert any(f"wk.exercises.check_{name}({name})" in t for t in text)
+
+
+def test_every_check_is_used_by_an_exercise_notebook():
+    text = "".join(source(c) for path in EXERCISES for c in cells(path))
+    assert all(f"wk.exercises.check_{name}({name})" in text for name in CHECKS)
