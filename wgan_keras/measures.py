@@ -172,6 +172,7 @@ def in_float64(model):
     in float32, but their squares are not, so a norm computed in float32
     comes out as exactly 0.
     """
+
     def clone(layer):
         return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
 
