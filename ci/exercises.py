@@ -43,8 +43,21 @@ def run(names, solutions=True):
         env["WGAN_KERAS_OUTPUTS"] = os.path.join(folder, "outputs")
         for path in chosen:
             name = os.path.basename(path)
-            command = [sys.executable, "-m", "papermill", path, os.path.join(folder, name), "--cwd", ROOT,
-                       "-k", "python3", "--no-progress-bar", "-p", "backend", backend]
+            command = [
+                sys.executable,
+                "-m",
+                "papermill",
+                path,
+                os.path.join(folder, name),
+                "--cwd",
+                ROOT,
+                "-k",
+                "python3",
+                "--no-progress-bar",
+                "-p",
+                "backend",
+                backend,
+            ]
             if solutions:
                 command += ["-p", "solutions", "True"]
             started = time.time()
@@ -53,8 +66,10 @@ def run(names, solutions=True):
             print(f"{name} [{backend}, solutions={solutions}]: {verdict}, {time.time() - started:.0f} s", flush=True)
             if code:
                 failed.append(name)
-    print(f"{len(chosen) - len(failed)} of {len(chosen)} exercise notebooks ran on {backend} "
-          f"in {time.time() - total:.0f} s.")
+    print(
+        f"{len(chosen) - len(failed)} of {len(chosen)} exercise notebooks ran on {backend} "
+        f"in {time.time() - total:.0f} s."
+    )
     if failed:
         raise SystemExit(f"failed: {failed}")
 

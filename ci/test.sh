@@ -27,12 +27,12 @@ if "$jax_python" -c "import tensorflow" 2>/dev/null; then
 fi
 
 stamp "tensorflow backend: unit tests"
-KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider
+KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider -n 2
 stamp "tensorflow backend: notebooks"
 KERAS_BACKEND=tensorflow python ci/notebooks.py smoke
 KERAS_BACKEND=tensorflow python ci/exercises.py
 stamp "jax backend, no TensorFlow installed: unit tests"
-KERAS_BACKEND=jax "$jax_python" -m pytest tests -q -p no:cacheprovider
+KERAS_BACKEND=jax "$jax_python" -m pytest tests -q -p no:cacheprovider -n 2
 stamp "jax backend: notebooks"
 KERAS_BACKEND=jax "$jax_python" ci/notebooks.py smoke
 KERAS_BACKEND=jax "$jax_python" ci/exercises.py

@@ -207,3 +207,22 @@ def test_normalised_margin_of_a_linear_critic():
     assert wk.measures.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
     layer.set_weights([np.array([[1e-4], [0.0]])])  # the same function, scaled: the same margin
     assert wk.measures.normalised_margin(critic, real, fake) == pytest.approx(math.sqrt(2), rel=0.02)
+
+
+# ------------------------------------------ WGAN Figure 4's JS estimate
+def test_converged_js_estimate_is_near_log_2_for_disjoint_samples_and_near_0_for_one_distribution():
+    """The bound 1/2 L + log 2 of a converged discriminator: JS = log 2 for disjoint supports, 0 for P = Q."""
+    rng = np.random.default_rng(0)
+    real, held_out_real = rng.normal(0.0, 1.0, size=(2, 2048, 2))
+    far, held_out_far = rng.normal(8.0, 1.0, size=(2, 2048, 2))
+    same, held_out_same = rng.normal(0.0, 1.0, size=(2, 2048, 2))
+
+    def estimate(fake, held_out_fake):
+        critic = small_critic(dim=2, seed=0)
+        kwargs = dict(steps=300, batch_size=128, learning_rate=5e-3)
+        return wk.critics.converged_js_estimate(critic, real, fake, held_out_real, held_out_fake, **kwargs)
+
+    assert estimate(far, held_out_far)["js_estimate"] > np.log(2) - 0.03
+    assert abs(estimate(same, held_out_same)["js_estimate"]) < 0.03
+    with pytest.raises(ValueError, match="held_out_real and held_out_fake"):
+        wk.critics.converged_js_estimate(small_critic(dim=2), real, far, held_out_real, np.zeros((5, 3)))

@@ -9,14 +9,13 @@ import glob
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 import scipy.special
-
-import keras
+from conftest import jax_only, tensorflow_only
 
 import wgan_keras as wk
-from conftest import jax_only, tensorflow_only
 from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary, wrong
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -139,8 +138,11 @@ def test_a_one_sided_penalty_without_epsilon_passes_on_tensorflow_whose_sqrt_gra
 
 def test_every_wrong_answer_is_tested():
     tested = {answer for _, answer, _ in WRONG} | {"one_sided_penalty_without_epsilon"}
-    defined = {name for name, value in vars(wrong).items()
-               if callable(value) and not name.startswith("_") and value.__module__ == wrong.__name__}
+    defined = {
+        name
+        for name, value in vars(wrong).items()
+        if callable(value) and not name.startswith("_") and value.__module__ == wrong.__name__
+    }
     assert defined == tested
 
 
@@ -232,7 +234,7 @@ def test_an_exercise_notebook_follows_the_conventions_and_is_committed_without_o
     for line in source(notebook[2]).splitlines():
         code = line.split("#", 1)[0]
         assert code.count("=") == 1 and "#" in line and ":" in code, line
-    assert 'solutions: bool = False' in source(notebook[2]) and 'backend: str = "tensorflow"' in source(notebook[2])
+    assert "solutions: bool = False" in source(notebook[2]) and 'backend: str = "tensorflow"' in source(notebook[2])
     assert source(notebook[3]).rstrip().endswith("p.finish()")
     assert "wk.exercises.summary(results, require_all=solutions)" in source(notebook[-1])
     code = [c for c in notebook if c["cell_type"] == "code"]

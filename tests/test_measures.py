@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from wgan_keras import measures
+from wgan_keras import measures, nets
 
 
 def f_x(points):
@@ -122,3 +122,31 @@ def test_gradient_norms_in_float64_keep_what_float32_squares_lose():
     # dL/dW1 = outer(mean x, W2): every entry 1e-25, 8 entries.
     assert double[0] == pytest.approx(math.sqrt(8) * 1e-25, rel=1e-5)
     assert critic.layers[0].compute_dtype == "float32"  # the critic itself is untouched
+
+
+def test_backprop_norms_of_a_linear_chain_are_products_of_the_layer_gains():
+    """f = w3 . (W2 (W1 x)): d f / d h is w3 at the last layer's input, W2^T w3 before it, W1^T W2^T w3 at x."""
+    critic = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(3, use_bias=False), keras.layers.Dense(3), keras.layers.Dense(1)]
+    )
+    rng = np.random.default_rng(0)
+    w1, w2, w3 = rng.normal(size=(2, 3)), rng.normal(size=(3, 3)), rng.normal(size=(3, 1))
+    critic.layers[0].set_weights([w1.astype("float32")])
+    critic.layers[1].set_weights([w2.astype("float32"), np.ones(3, "float32")])
+    critic.layers[2].set_weights([w3.astype("float32"), np.zeros(1, "float32")])
+    norms = measures.critic_backprop_norms(critic, rng.normal(size=(4, 2)))
+    expected = [np.linalg.norm(w1 @ w2 @ w3), np.linalg.norm(w2 @ w3), np.linalg.norm(w3)]
+    np.testing.assert_allclose(norms, expected, rtol=1e-5)
+
+
+def test_backprop_norms_grow_towards_the_input_when_each_layer_amplifies():
+    """Twelve ReLU layers whose kernels are all +c: the backpropagated gradient gains about c * width per layer."""
+    critic = nets.mlp_critic((2,), hidden=16, depth=12, seed=0)
+    for layer in measures.kernel_layers(critic):
+        layer.kernel.assign(np.full(layer.kernel.shape, 0.1, "float32"))
+        layer.bias.assign(np.zeros(layer.bias.shape, "float32"))
+    x = np.abs(np.random.default_rng(0).normal(size=(8, 2))).astype("float32")  # positive: every ReLU active
+    norms = np.array(measures.critic_backprop_norms(critic, x, dtype="float64"))
+    gains = norms[1:-1] / norms[2:]  # hidden layers 1..11: a 16 x 16 all-0.1 kernel has gain 1.6
+    np.testing.assert_allclose(gains, 1.6, rtol=1e-6)
+    assert norms[0] > 50 * norms[-1]  # 1.6 ** 11 * sqrt(2 / 16) = 99.5

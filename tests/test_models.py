@@ -179,12 +179,18 @@ def test_wgan_warmup_never_starves_an_epoch_of_its_generator_iterations():
     assert counts(model) == (93, 25 * 100 + 68 * 5, 93)
 
 
-def test_an_input_too_small_for_one_generator_iteration_is_refused_before_training():
+def test_an_input_too_small_for_one_generator_iteration_needs_steps_per_epoch():
+    """Four batches per pass cannot make an epoch of whole iterations; with steps_per_epoch the stream reads on."""
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
-    with pytest.raises(ValueError, match=r"fewer than one generator iteration needs.*n_critic = 5"):
-        model.fit(gaussian_samples(batch=64, batches=4), batch_size=64, epochs=1, verbose=0)
+    data = gaussian_samples(batch=64, batches=4)
+    with pytest.raises(ValueError, match=r"fewer than one generator iteration needs \(n_critic = 5.*steps_per_epoch"):
+        model.fit(data, batch_size=64, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"fewer than one batch of batch_size = 512"):
+        model.fit(data, batch_size=512, epochs=1, steps_per_epoch=1, verbose=0)
     assert counts(model) == (0, 0, 0)
+    model.fit(data, batch_size=64, epochs=1, steps_per_epoch=2, verbose=0)
+    assert counts(model) == (2, 10, 2)
 
 
 def test_integer_images_are_refused_with_the_conversion_to_use():

@@ -23,3 +23,16 @@ def test_checklist_fails_loudly_when_enforced(capsys):
     assert checks.report(enforce=False) is False
     with pytest.raises(ValueError, match="empty"):
         Checklist("none").report()
+
+
+def test_negative_results_are_reported_but_never_fail_the_check(capsys):
+    checks = Checklist("demo")
+    checks.at_least("GP critic peaks on all 25 modes", "Fig. 1a", 9, 25, negative="512 units, 50k updates")
+    checks.at_least("clipped critic has one peak", "Fig. 1a", 1, 1)
+    assert checks.report() is True
+    out = capsys.readouterr().out
+    assert (
+        "| GP critic peaks on all 25 modes | Fig. 1a | 9 | NO | - (negative result; tried: 512 units, 50k updates) |"
+        in out
+    )
+    assert f"{PASSED} (1/1 claims; 1 negative result(s) reported, not enforced)" in out

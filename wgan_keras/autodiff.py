@@ -48,13 +48,12 @@ def input_gradient(fn, x):
         outer = get_stateless_scope()
 
         def total(inputs):
-            if outer is None:
-                return ops.sum(fn(inputs))
-            # Variable updates made inside this inner gradient (batch
-            # statistics) hold its tracers: keep them in a scope of their own
-            # and drop them, so nothing leaks into the enclosing step.
+            # Variable updates made inside this gradient (batch statistics)
+            # hold its tracers: keep them in a scope of their own and drop
+            # them, so nothing leaks into the enclosing step or the model.
             with StatelessScope() as inner:
-                inner.state_mapping = dict(outer.state_mapping)
+                if outer is not None:
+                    inner.state_mapping = dict(outer.state_mapping)
                 return ops.sum(fn(inputs))
 
         return jax.grad(total)(ops.convert_to_tensor(x))

@@ -17,6 +17,8 @@ values, or an adversarial model (its ``critic`` or ``discriminator``; a
 GAN's values are logits).
 """
 
+import contextlib
+
 import keras
 import numpy as np
 import scipy.ndimage
@@ -24,7 +26,7 @@ from keras import ops
 
 from wgan_keras import compiled, losses, params
 from wgan_keras.arrays import to_numpy
-from wgan_keras.autodiff import value_and_gradients
+from wgan_keras.autodiff import input_gradient, value_and_gradients
 
 GENERATOR_OBJECTIVES = ("minimax", "non_saturating", "wasserstein")
 
@@ -165,13 +167,28 @@ def _kernel_layers_of(critic):
     return critic, layers
 
 
+def _float64_enabled(dtype):
+    """JAX computes in float32 unless 64-bit types are switched on: do so for ``dtype="float64"``."""
+    if dtype == "float64" and keras.backend.backend() == "jax":
+        import jax
+
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
+
+
 def in_float64(model):
     """A copy of ``model`` that computes in float64, with the same weights.
 
     Gradients through a deep clipped critic can be about 1e-25: representable
     in float32, but their squares are not, so a norm computed in float32
-    comes out as exactly 0.
+    comes out as exactly 0. On JAX, call it inside ``jax.enable_x64(True)``
+    (the measures with ``dtype="float64"`` do), else JAX computes in float32.
     """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            raise RuntimeError("in_float64 on JAX needs 64-bit types: call it inside `with jax.enable_x64(True):`.")
 
     def clone(layer):
         return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
@@ -197,7 +214,12 @@ def critic_gradient_norms(critic, x, y=None, training=False, dtype=None):
     """
     if dtype is not None:
         params.require_choice("dtype", dtype, ("float32", "float64"))
-        critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
+    with _float64_enabled(dtype):
+        return _critic_gradient_norms(critic, x, y, training, dtype)
+
+
+def _critic_gradient_norms(critic, x, y, training, dtype):
+    critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
     critic, layers = _kernel_layers_of(critic)
     x = ops.convert_to_tensor(to_numpy(x, "x", critic.compute_dtype))
     y = None if y is None else ops.convert_to_tensor(to_numpy(y, "y", critic.compute_dtype))
@@ -208,6 +230,48 @@ def critic_gradient_norms(critic, x, y=None, training=False, dtype=None):
 
     _, gradients = value_and_gradients(objective, [layer.kernel for layer in layers])
     return [float(np.linalg.norm(ops.convert_to_numpy(g))) for g in gradients]
+
+
+def critic_backprop_norms(critic, x, dtype=None):
+    """Mean per-sample norm of ``d f(x) / d h_k``, for the input ``h_k`` of each layer.
+
+    The gradient as backpropagation carries it down a deep critic: the
+    quantity that explodes or vanishes in WGAN-GP Figure 1b (left), one value
+    per Dense/Conv layer from input to output. The first entry is the input
+    gradient ``||grad_x f(x)||`` that the penalty holds at 1. Each step
+    towards the input multiplies it by a layer's gain, so clipped weights
+    with a gain above 1 make it grow towards the input and a gain below 1
+    makes it shrink. (The gradient w.r.t. a layer's *kernel*,
+    :func:`critic_gradient_norms`, multiplies this by the layer's input,
+    whose size grows the other way, and so hides the trend.) ``dtype`` as in
+    :func:`critic_gradient_norms`. The critic must be a functional model.
+
+    Returns:
+        A list of floats, one per Dense/Conv layer, in layer order.
+    """
+    if dtype is not None:
+        params.require_choice("dtype", dtype, ("float32", "float64"))
+    with _float64_enabled(dtype):
+        return _critic_backprop_norms(critic, x, dtype)
+
+
+def _critic_backprop_norms(critic, x, dtype):
+    critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
+    critic, layers = _kernel_layers_of(critic)
+    try:
+        (inputs,), (outputs,) = critic.inputs, critic.outputs
+        layer_inputs = keras.Model(inputs, [layer.input for layer in layers])
+        heads = [keras.Model(layer.input, outputs) for layer in layers]
+    except (AttributeError, ValueError) as error:
+        raise TypeError(f"critic must be a functional keras.Model with one input and one output: {error}") from error
+    x = to_numpy(x, "x", critic.compute_dtype)
+    hidden = layer_inputs(x)
+    hidden = hidden if isinstance(hidden, (list, tuple)) else [hidden]
+    norms = []
+    for head, h in zip(heads, hidden):
+        gradient = ops.convert_to_numpy(input_gradient(head, h)).reshape(len(x), -1)
+        norms.append(float(np.linalg.norm(gradient, axis=1).mean()))
+    return norms
 
 
 def critic_kernel_weights(critic):

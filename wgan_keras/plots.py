@@ -20,7 +20,7 @@ Which figure each function reproduces:
   the Wasserstein estimate over generator iterations, median-filtered with
   window 101.
 * :func:`gradient_norms_per_layer` - WGAN-GP Figure 1b left, log gradient
-  norm per critic layer (``wgan_keras.measures.critic_gradient_norms``).
+  norm per critic layer (``wgan_keras.measures.critic_backprop_norms``).
 * :func:`weight_histograms` - WGAN-GP Figure 1b right, critic weights under
   clipping and under the gradient penalty.
 * :func:`distances_vs_theta` - WGAN Figure 1, EM and JS distances between the
@@ -329,7 +329,7 @@ def gradient_norms_per_layer(norms_by_setting, ax=None, title=None):
 
     Args:
         norms_by_setting: dict ``label -> norms`` (one norm per layer, input
-            to output, e.g. from ``wgan_keras.measures.critic_gradient_norms``).
+            to output, e.g. from ``wgan_keras.measures.critic_backprop_norms``).
         ax: draw into this axes instead of a new figure.
         title: axes title.
 

@@ -19,6 +19,10 @@ Every claim is labelled with the number of those seeds in which it held. A
 claim that held in fewer than :data:`SOLID` of them is *seed-dependent*: its
 row says so, and it does not fail the check (its threshold is the paper's
 claim and is never loosened to make a seed pass).
+
+A claim that was tried at the paper's scale and did not reproduce is kept
+in the table as a *negative result* (``add(..., negative="what was
+tried")``): measured and reported like the others, never enforced.
 """
 
 import json
@@ -84,7 +88,7 @@ class Checklist:
         self.rows = []
         self.seeds = seed_record(notebook) if notebook else {}
 
-    def add(self, claim, paper, measured, holds):
+    def add(self, claim, paper, measured, holds, negative=None):
         """Record one claim.
 
         Args:
@@ -94,9 +98,12 @@ class Checklist:
             measured: the number measured here, a dict of named numbers, or
                 a short text.
             holds: whether the measurement satisfies the claim.
+            negative: for a claim known not to reproduce here, what was
+                tried: the row is reported as a negative result and never
+                fails the check.
         """
         record = self.seeds.get(claim)
-        solid = record is None or record["held"] >= SOLID
+        solid = (record is None or record["held"] >= SOLID) and negative is None
         self.rows.append(
             {
                 "claim": claim,
@@ -106,21 +113,22 @@ class Checklist:
                 "holds": bool(holds),
                 "seeds": record,
                 "enforced": solid,
+                "negative": negative,
             }
         )
         return bool(holds)
 
-    def at_least(self, claim, paper, value, threshold):
+    def at_least(self, claim, paper, value, threshold, negative=None):
         """A claim that ``value >= threshold``."""
-        return self.add(claim, paper, value, value >= threshold)
+        return self.add(claim, paper, value, value >= threshold, negative)
 
-    def at_most(self, claim, paper, value, threshold):
+    def at_most(self, claim, paper, value, threshold, negative=None):
         """A claim that ``value <= threshold``."""
-        return self.add(claim, paper, value, value <= threshold)
+        return self.add(claim, paper, value, value <= threshold, negative)
 
-    def within(self, claim, paper, value, low, high):
+    def within(self, claim, paper, value, low, high, negative=None):
         """A claim that ``low <= value <= high``."""
-        return self.add(claim, paper, value, low <= value <= high)
+        return self.add(claim, paper, value, low <= value <= high, negative)
 
     @property
     def passed(self):
@@ -131,7 +139,9 @@ class Checklist:
         for row in self.rows:
             seeds = row["seeds"]
             label = "-" if seeds is None else f"{seeds['held']}/{seeds['of']}"
-            if not row["enforced"]:
+            if row["negative"]:
+                label += f" (negative result; tried: {row['negative']})"
+            elif not row["enforced"]:
                 label += " (seed-dependent)"
             lines.append(
                 f"| {row['claim']} | {row['paper']} | {row['measured']} | {'yes' if row['holds'] else 'NO'} | {label} |"
@@ -145,9 +155,13 @@ class Checklist:
         enforced = [row for row in self.rows if row["enforced"]]
         held = sum(row["holds"] for row in enforced)
         verdict = PASSED if self.passed else FAILED
-        note = ""
-        if len(enforced) < len(self.rows):
-            note = f"; {len(self.rows) - len(enforced)} seed-dependent claim(s) reported, not enforced"
+        negatives = sum(bool(row["negative"]) for row in self.rows)
+        dependent = len(self.rows) - len(enforced) - negatives
+        note = "".join(
+            f"; {n} {kind} reported, not enforced"
+            for n, kind in ((dependent, "seed-dependent claim(s)"), (negatives, "negative result(s)"))
+            if n
+        )
         print(f"{self.title}\n\n{self.table()}\n\n{verdict} ({held}/{len(enforced)} claims{note})")
         if self.notebook:
             self._write()
@@ -159,5 +173,6 @@ class Checklist:
     def _write(self):
         from wgan_keras.backup import write_json
 
-        rows = [{k: row[k] for k in ("claim", "paper", "measured", "values", "holds")} for row in self.rows]
+        keys = ("claim", "paper", "measured", "values", "holds", "negative")
+        rows = [{k: row[k] for k in keys} for row in self.rows]
         write_json(os.path.join(paths.outputs_dir(self.notebook), "claims.json"), {"title": self.title, "claims": rows})

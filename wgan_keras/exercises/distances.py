@@ -115,12 +115,21 @@ def check_optimal_discriminator(optimal_discriminator, show=True):
     return run(
         "check_optimal_discriminator",
         [
-            array_case("densities of N(-1, 0.7^2) and N(1, 1.2^2) on 81 points",
-                       divergences.optimal_discriminator(p_data, p_g), lambda: optimal_discriminator(p_data, p_g)),
-            array_case("p_g = p_data: 1/2 everywhere", np.full(grid.shape, 0.5),
-                       lambda: optimal_discriminator(p_data, p_data.copy())),
-            array_case("disjoint parts: 1 on the data's, 0 on the generator's", [1.0, 1.0, 0.0, 0.0],
-                       lambda: optimal_discriminator(*apart)),
+            array_case(
+                "densities of N(-1, 0.7^2) and N(1, 1.2^2) on 81 points",
+                divergences.optimal_discriminator(p_data, p_g),
+                lambda: optimal_discriminator(p_data, p_g),
+            ),
+            array_case(
+                "p_g = p_data: 1/2 everywhere",
+                np.full(grid.shape, 0.5),
+                lambda: optimal_discriminator(p_data, p_data.copy()),
+            ),
+            array_case(
+                "disjoint parts: 1 on the data's, 0 on the generator's",
+                [1.0, 1.0, 0.0, 0.0],
+                lambda: optimal_discriminator(*apart),
+            ),
         ],
         show,
     )
@@ -145,8 +154,9 @@ def check_gan_value(gan_value, show=True):
     return run(
         "check_gan_value",
         [
-            approx_case("two Gaussians on a grid: -log 4 + 2 JS", theorem_1(p_data, p_g),
-                        lambda: gan_value(p_data, p_g)),
+            approx_case(
+                "two Gaussians on a grid: -log 4 + 2 JS", theorem_1(p_data, p_g), lambda: gan_value(p_data, p_g)
+            ),
             approx_case("P_g = P_data: the minimum -log 4", -math.log(4.0), lambda: gan_value(p_data, p_data.copy())),
             approx_case("disjoint supports: 0 (0 log 0 = 0)", 0.0, lambda: gan_value(*apart), atol=1e-9),
             approx_case("overlapping in part, zeros on both sides", theorem_1(*partly), lambda: gan_value(*partly)),

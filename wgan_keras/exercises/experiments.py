@@ -50,12 +50,19 @@ def check_median_filter(median_filter, show=True):
             array_case("points 50-449 (full windows)", reference[middle], part(once, middle), atol=1e-9),
             array_case("first 50 points (windows cut at the start)", reference[first], part(once, first), atol=1e-9),
             array_case("last 50 points (windows cut at the end)", reference[last], part(once, last), atol=1e-9),
-            array_case("30 points, window 101 (longer than the series)", plots.median_filter(short, 101),
-                       filtered(short, 101), atol=1e-9),
-            array_case("[1, 9, 2, 8, 3, 7, 4], window 5", plots.median_filter(small, 5), filtered(small, 5),
-                       atol=1e-9),
-            array_case("a constant series stays constant, ends included", np.full(200, 7.0),
-                       filtered(np.full(200, 7.0), 101), atol=1e-9),
+            array_case(
+                "30 points, window 101 (longer than the series)",
+                plots.median_filter(short, 101),
+                filtered(short, 101),
+                atol=1e-9,
+            ),
+            array_case("[1, 9, 2, 8, 3, 7, 4], window 5", plots.median_filter(small, 5), filtered(small, 5), atol=1e-9),
+            array_case(
+                "a constant series stays constant, ends included",
+                np.full(200, 7.0),
+                filtered(np.full(200, 7.0), 101),
+                atol=1e-9,
+            ),
         ],
         show,
     )
@@ -80,13 +87,22 @@ def check_wasserstein_1d(wasserstein_1d, show=True):
     return run(
         "check_wasserstein_1d",
         [
-            approx_case("N(0, 1) against 0.5 + Exp(1/2), 1000 points each, as scipy",
-                        float(scipy.stats.wasserstein_distance(x, y)), lambda: wasserstein_1d(x, y), rtol=1e-9),
+            approx_case(
+                "N(0, 1) against 0.5 + Exp(1/2), 1000 points each, as scipy",
+                float(scipy.stats.wasserstein_distance(x, y)),
+                lambda: wasserstein_1d(x, y),
+                rtol=1e-9,
+            ),
             approx_case("a shift by 2.5: W1(x, x + 2.5) = 2.5", 2.5, lambda: wasserstein_1d(x, x + 2.5), rtol=1e-9),
-            approx_case("the same points in reverse order: 0", 0.0, lambda: wasserstein_1d(ramp, ramp[::-1].copy()),
-                        atol=1e-12),
-            approx_case("point masses: W1(five 0s, five 1s) = 1", 1.0,
-                        lambda: wasserstein_1d(np.zeros(5), np.ones(5)), rtol=1e-9),
+            approx_case(
+                "the same points in reverse order: 0", 0.0, lambda: wasserstein_1d(ramp, ramp[::-1].copy()), atol=1e-12
+            ),
+            approx_case(
+                "point masses: W1(five 0s, five 1s) = 1",
+                1.0,
+                lambda: wasserstein_1d(np.zeros(5), np.ones(5)),
+                rtol=1e-9,
+            ),
             ("symmetric: W1(x, y) = W1(y, x)", "equal", symmetric),
         ],
         show,

@@ -12,7 +12,6 @@ import dataclasses
 import math
 
 import numpy as np
-
 from keras import ops
 
 #: Widest cell of the printed table; longer texts are cut with an ellipsis.
@@ -158,8 +157,12 @@ def close(expected, received, rtol=1e-5, atol=1e-6):
     expected, received = np.asarray(expected, np.float64), np.asarray(received, np.float64)
     if expected.shape != received.shape:
         return False
-    return bool(np.all(np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=False)
-                       | ((expected == received) & np.isinf(expected))))
+    return bool(
+        np.all(
+            np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=False)
+            | ((expected == received) & np.isinf(expected))
+        )
+    )
 
 
 def run(name, cases, show=True):

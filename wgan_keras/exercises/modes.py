@@ -47,10 +47,12 @@ def check_modes_captured(modes_captured, show=True):
     ring, ring_std = data.toy_modes("8gaussians")
     real = data.toy("25gaussians", 2500, seed=31)
     rng = np.random.default_rng(37)
-    partial = np.concatenate([
-        ring[rng.integers(0, 3, 300)] + ring_std * rng.standard_normal((300, 2)),
-        rng.uniform(-1.5, 1.5, (200, 2)),
-    ])
+    partial = np.concatenate(
+        [
+            ring[rng.integers(0, 3, 300)] + ring_std * rng.standard_normal((300, 2)),
+            rng.uniform(-1.5, 1.5, (200, 2)),
+        ]
+    )
     pair_a = np.array([[0.0, 0.0], [4.0, 0.0]])
 
     def case(name, samples, centers, std, expected=None):
@@ -70,12 +72,27 @@ def check_modes_captured(modes_captured, show=True):
         [
             case("2500 real samples of the 25 Gaussians", real, grid, grid_std),
             case("every sample on one centre", np.repeat(grid[:1], 50, axis=0), grid, grid_std, (1, 1.0)),
-            case("at 2.9 and 3.1 std from a centre: only the first counts",
-                 np.array([[2.9, 0.0], [-3.1, 0.0]]), np.zeros((1, 2)), 1.0, (1, 0.5)),
-            case("2.5 std from centre A, 1.5 std from B: it counts for B only",
-                 np.array([[2.5, 0.0]]), pair_a, 1.0, (1, 1.0)),
-            case("(2.5 std, 2.5 std) off a centre is 3.54 std away (Euclidean)",
-                 np.array([[2.5, 2.5]]), np.zeros((1, 2)), 1.0, (0, 0.0)),
+            case(
+                "at 2.9 and 3.1 std from a centre: only the first counts",
+                np.array([[2.9, 0.0], [-3.1, 0.0]]),
+                np.zeros((1, 2)),
+                1.0,
+                (1, 0.5),
+            ),
+            case(
+                "2.5 std from centre A, 1.5 std from B: it counts for B only",
+                np.array([[2.5, 0.0]]),
+                pair_a,
+                1.0,
+                (1, 1.0),
+            ),
+            case(
+                "(2.5 std, 2.5 std) off a centre is 3.54 std away (Euclidean)",
+                np.array([[2.5, 2.5]]),
+                np.zeros((1, 2)),
+                1.0,
+                (0, 0.0),
+            ),
             case("no high-quality sample: 0 modes", np.full((10, 2), 10.0), grid, grid_std, (0, 0.0)),
             case("8 Gaussians: 3 modes plus uniform noise, as mode_coverage", partial, ring, ring_std),
         ],
@@ -113,8 +130,11 @@ def check_reverse_kl(reverse_kl, show=True):
             approx_case("all samples in 1 of 25 modes: log 25", math.log(25), call(np.eye(25, dtype=int)[0] * 100)),
             approx_case("[10, 0, 30, 0, 60]: empty modes add 0 log 0 = 0", kl_uniform(uneven), call(uneven)),
             approx_case("shares only: [100, 0, 300, 0, 600] as above", kl_uniform(uneven), call(uneven * 10)),
-            approx_case("8 Gaussians, 5 modes unevenly: as wk.metrics.mode_coverage", reference["reverse_kl"],
-                        call(reference["counts"])),
+            approx_case(
+                "8 Gaussians, 5 modes unevenly: as wk.metrics.mode_coverage",
+                reference["reverse_kl"],
+                call(reference["counts"]),
+            ),
         ],
         show,
     )

@@ -15,9 +15,8 @@ on both backends:
   its input gradient is 0, where ``sqrt`` has no derivative.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 

@@ -8,9 +8,8 @@ checks compare them with the library. Each passes every case of its
 
 import math
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from wgan_keras.autodiff import input_gradient
@@ -58,8 +57,9 @@ def gan_value(p_data, p_g):
     p_data, p_g = np.asarray(p_data, np.float64), np.asarray(p_g, np.float64)
     total = p_data + p_g
     real, fake = p_data > 0, p_g > 0  # 0 log 0 = 0: outcomes without mass add nothing
-    return float(np.sum(p_data[real] * np.log(p_data[real] / total[real]))
-                 + np.sum(p_g[fake] * np.log(p_g[fake] / total[fake])))
+    return float(
+        np.sum(p_data[real] * np.log(p_data[real] / total[real])) + np.sum(p_g[fake] * np.log(p_g[fake] / total[fake]))
+    )
 
 
 # ---------------------------------------------------------------------- 02 wgan
@@ -119,7 +119,7 @@ def median_filter(values, window=101):
     """Running median over ``window`` points, windows cut at the ends (WGAN Figures 3-4)."""
     values = np.asarray(values, np.float64)
     half = window // 2
-    return np.array([np.median(values[max(0, i - half): i + half + 1]) for i in range(len(values))])
+    return np.array([np.median(values[max(0, i - half) : i + half + 1]) for i in range(len(values))])
 
 
 def wasserstein_1d(x, y):

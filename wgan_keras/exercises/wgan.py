@@ -6,9 +6,8 @@ generator minimises ``-E f(G(z))`` (line 10); after each critic update every
 trainable critic variable is clipped to ``[-c, c]`` (line 7).
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from wgan_keras.exercises.harness import Once, approx_case, fmt, require_function, run
@@ -37,12 +36,21 @@ def check_critic_loss(critic_loss, show=True):
         "check_critic_loss",
         [
             approx_case("TF-GAN vectors D(x), D(G(z))", 0.225, lambda: critic_loss(_tensor(real), _tensor(fake))),
-            approx_case("the same values shaped (4, 1), as a critic returns them", 0.225,
-                        lambda: critic_loss(_tensor(real, (4, 1)), _tensor(fake, (4, 1)))),
-            approx_case("a mean, not a sum: the batch repeated twice", 0.225,
-                        lambda: critic_loss(_tensor(real * 2), _tensor(fake * 2))),
-            approx_case("real rated 3, fake rated 1: loss -2 (minus the W estimate)", -2.0,
-                        lambda: critic_loss(_tensor([3.0, 3.0]), _tensor([1.0, 1.0]))),
+            approx_case(
+                "the same values shaped (4, 1), as a critic returns them",
+                0.225,
+                lambda: critic_loss(_tensor(real, (4, 1)), _tensor(fake, (4, 1))),
+            ),
+            approx_case(
+                "a mean, not a sum: the batch repeated twice",
+                0.225,
+                lambda: critic_loss(_tensor(real * 2), _tensor(fake * 2)),
+            ),
+            approx_case(
+                "real rated 3, fake rated 1: loss -2 (minus the W estimate)",
+                -2.0,
+                lambda: critic_loss(_tensor([3.0, 3.0]), _tensor([1.0, 1.0])),
+            ),
         ],
         show,
     )
@@ -61,10 +69,14 @@ def check_generator_loss(generator_loss, show=True):
         [
             approx_case("TF-GAN vector D(G(z))", -3.125, lambda: generator_loss(_tensor(fake))),
             approx_case("the same values shaped (4, 1)", -3.125, lambda: generator_loss(_tensor(fake, (4, 1)))),
-            approx_case("a mean, not a sum: the batch repeated twice", -3.125,
-                        lambda: generator_loss(_tensor(fake * 2))),
-            approx_case("fakes rated 2: loss -2 (higher critic values, lower loss)", -2.0,
-                        lambda: generator_loss(_tensor([2.0, 2.0, 2.0]))),
+            approx_case(
+                "a mean, not a sum: the batch repeated twice", -3.125, lambda: generator_loss(_tensor(fake * 2))
+            ),
+            approx_case(
+                "fakes rated 2: loss -2 (higher critic values, lower loss)",
+                -2.0,
+                lambda: generator_loss(_tensor([2.0, 2.0, 2.0])),
+            ),
         ],
         show,
     )
@@ -79,16 +91,23 @@ def clipping_critic(seed=0):
     """
     kernel = keras.initializers.RandomNormal(stddev=0.5, seed=seed)
     inputs = keras.Input((4,))
-    x = keras.layers.Dense(16, kernel_initializer=kernel, bias_initializer=keras.initializers.Constant(2.0),
-                           name="dense")(inputs)
+    x = keras.layers.Dense(
+        16, kernel_initializer=kernel, bias_initializer=keras.initializers.Constant(2.0), name="dense"
+    )(inputs)
     x = keras.layers.BatchNormalization(
-        gamma_initializer=keras.initializers.Constant(1.5), beta_initializer=keras.initializers.Constant(-3.0),
+        gamma_initializer=keras.initializers.Constant(1.5),
+        beta_initializer=keras.initializers.Constant(-3.0),
         moving_mean_initializer=keras.initializers.Constant(5.0),
-        moving_variance_initializer=keras.initializers.Constant(7.0), name="batch_norm",
+        moving_variance_initializer=keras.initializers.Constant(7.0),
+        name="batch_norm",
     )(x)
     x = keras.layers.LeakyReLU(0.2)(x)
-    values = keras.layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.5, seed=seed + 1),
-                                bias_initializer=keras.initializers.Constant(-2.5), name="value")(x)
+    values = keras.layers.Dense(
+        1,
+        kernel_initializer=keras.initializers.RandomNormal(stddev=0.5, seed=seed + 1),
+        bias_initializer=keras.initializers.Constant(-2.5),
+        name="value",
+    )(x)
     return keras.Model(inputs, values, name="clipping_critic")
 
 

@@ -11,7 +11,6 @@ cases allow six standard errors.
 import math
 
 import numpy as np
-
 from keras import ops
 
 from wgan_keras import losses
@@ -51,12 +50,17 @@ def check_interpolate(interpolate, show=True):
     return run(
         "check_interpolate",
         [
-            array_case("vectors (5, 3), one weight per sample", expected(*vectors, eps_vectors),
-                       call(*vectors, eps_vectors)),
-            array_case("images (4, 5, 5, 3), one weight per image", expected(*images, eps_images),
-                       call(*images, eps_images)),
-            array_case("eps = 1 gives the real samples (x^ = eps x + (1 - eps) x~)", images[0],
-                       call(*images, np.ones(4, "float32"))),
+            array_case(
+                "vectors (5, 3), one weight per sample", expected(*vectors, eps_vectors), call(*vectors, eps_vectors)
+            ),
+            array_case(
+                "images (4, 5, 5, 3), one weight per image", expected(*images, eps_images), call(*images, eps_images)
+            ),
+            array_case(
+                "eps = 1 gives the real samples (x^ = eps x + (1 - eps) x~)",
+                images[0],
+                call(*images, np.ones(4, "float32")),
+            ),
             array_case("eps = 0 gives the fake samples", images[1], call(*images, np.zeros(4, "float32"))),
         ],
         show,
@@ -105,9 +109,16 @@ def _penalty_cases(penalty, one_sided):
         fake = rng.standard_normal((batch,) + shape).astype("float32")
         expected = float(_excess(norm, one_sided))
         formula = f"max(0, {norm:g} - 1)^2" if one_sided else f"({norm:g} - 1)^2"
-        cases.append(approx_case(f"linear critic on {label}, ||A|| = {norm:g}", expected,
-                                 lambda: penalty(probes.LinearCritic(weights), real, fake), rtol=1e-4, atol=1e-5,
-                                 expected_text=f"{formula} = {expected:g}"))
+        cases.append(
+            approx_case(
+                f"linear critic on {label}, ||A|| = {norm:g}",
+                expected,
+                lambda: penalty(probes.LinearCritic(weights), real, fake),
+                rtol=1e-4,
+                atol=1e-5,
+                expected_text=f"{formula} = {expected:g}",
+            )
+        )
 
     linear_case("vectors (64, 3)", (3,), 3.0, 1, 64)
     if one_sided:
@@ -116,9 +127,16 @@ def _penalty_cases(penalty, one_sided):
     linear_case("images (8, 4, 4, 3)", (4, 4, 3), 3.0, 3, 8)
     if not one_sided:
         real, fake = np.array([[1.0, 2.0, 3.0, 4.0]], "float32"), np.array([[-1.0, 0.5, 2.0, 0.0]], "float32")
-        cases.append(approx_case("TF-GAN reference: D(x) = 2 sum(x) on one 1x4 input", 9.0,
-                                 lambda: penalty(probes.LinearCritic(np.full(4, 2.0)), real, fake),
-                                 rtol=1e-4, atol=1e-5, expected_text="(4 - 1)^2 = 9"))
+        cases.append(
+            approx_case(
+                "TF-GAN reference: D(x) = 2 sum(x) on one 1x4 input",
+                9.0,
+                lambda: penalty(probes.LinearCritic(np.full(4, 2.0)), real, fake),
+                rtol=1e-4,
+                atol=1e-5,
+                expected_text="(4 - 1)^2 = 9",
+            )
+        )
     cases += _recording_cases(penalty)
     cases.append(_quadratic_case(penalty, one_sided))
     cases += _flat_cases(penalty, one_sided)

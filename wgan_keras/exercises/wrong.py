@@ -7,9 +7,8 @@ what is wrong and which case of the check shows it.
 
 import math
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from wgan_keras.autodiff import input_gradient

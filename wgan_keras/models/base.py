@@ -351,6 +351,12 @@ class AdversarialModel(Trainer, keras.Model):
                     "steps_per_epoch is required: x is endless (or its length is unknown), so an epoch "
                     "must be given as a number of generator iterations."
                 )
+            if steps_per_epoch == 0:
+                raise ValueError(
+                    f"One pass over x holds {stream.per_pass} batch(es) of {stream.batch_size}, fewer than one "
+                    f"generator iteration needs (n_critic = {self.n_critic} fresh batches). Pass steps_per_epoch "
+                    "(the stream continues into new passes, reshuffled), more data or a smaller batch_size."
+                )
         steps_per_epoch = params.require_int("steps_per_epoch", steps_per_epoch, minimum=1)
         execution = self.steps_per_execution
         if steps_per_epoch % execution:

@@ -231,11 +231,10 @@ def critic_stream(x, model, batch_size=None, shuffle=True, seed=0):
         batch_size = params.require_int("batch_size", 64 if batch_size is None else batch_size, minimum=1)
         check_real_values(x)
         check_sample_shape(x.shape[1:], model.sample_shape, model.critic_name)
-        if len(x) < batch_size * n_critic:
+        if len(x) < batch_size:
             raise ValueError(
-                f"x holds {len(x)} samples, fewer than one generator iteration needs: n_critic = {n_critic} "
-                f"fresh batches of batch_size = {batch_size} ({batch_size * n_critic} samples). "
-                "Pass more data, a smaller batch_size or a smaller n_critic."
+                f"x holds {len(x)} samples, fewer than one batch of batch_size = {batch_size}. "
+                "Pass more data or a smaller batch_size."
             )
         _check_replicas(batch_size, model)
         batches = ArrayBatches(np.asarray(x, dtype="float32"), batch_size, seed, shuffle)
