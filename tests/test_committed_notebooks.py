@@ -48,11 +48,12 @@ def test_notebook_ran_top_to_bottom_and_passed_its_reproduction_check(path):
     assert counts == list(range(1, len(cells) + 1)), f"execution counts out of order: {counts}"
     errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors[0].get("ename") if errors else None
-    # Run by papermill at the defaults (no -p overrides), within the 8-minute CPU budget.
+    # Run by papermill at the defaults (no -p overrides), within 12 minutes on the 2-core CPU (05, whose mode
+    # table trains 30 toy models, takes the longest; the others take a few minutes).
     papermill = notebook["metadata"].get("papermill", {})
     assert papermill.get("parameters") == {}, f"committed run had overrides: {papermill.get('parameters')}"
     seconds = sum(c["metadata"].get("papermill", {}).get("duration") or 0 for c in cells)
-    assert 0 < seconds < 480, f"default run took {seconds:.0f} s"
+    assert 0 < seconds < 720, f"default run took {seconds:.0f} s"
     last = "".join(text(o) for o in cells[-1].get("outputs", []))
     assert PASSED in last, "the closing reproduction check did not pass (or is not the last cell)"
     assert "colab.research.google.com" in "".join("".join(c["source"]) for c in notebook["cells"][:3])
