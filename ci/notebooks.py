@@ -296,11 +296,11 @@ def seeds_markdown(report):
         "",
     ]
     for record in report["notebooks"].values():
-        overrides = ", ".join(f"{k}={v}" for k, v in record.get("overrides", {}).items())
+        overrides = ", ".join(f"{k}={v}" for k, v in record["overrides"].items())
         lines += [
             f"## {record['notebook']}",
             "",
-            f"{record.get('backend', report['backend'])} backend; {' s, '.join(map(str, record['seconds']))} s per seed"
+            f"{record['backend']} backend; {' s, '.join(map(str, record['seconds']))} s per seed"
             + (f"; run with {overrides} (see `SEED_RECORD_OVERRIDES` in `ci/notebooks.py`)" if overrides else "")
             + ".",
             "",

@@ -167,13 +167,21 @@ def _kernel_layers_of(critic):
     return critic, layers
 
 
-def _float64_enabled(dtype):
-    """JAX computes in float32 unless 64-bit types are switched on: do so for ``dtype="float64"``."""
-    if dtype == "float64" and keras.backend.backend() == "jax":
+@contextlib.contextmanager
+def _critic_in_dtype(critic, dtype):
+    """``critic`` as measured: its own dtype, or a float64 copy (on JAX with 64-bit types switched on)."""
+    if dtype is not None:
+        params.require_choice("dtype", dtype, ("float32", "float64"))
+    if dtype != "float64":
+        yield critic
+        return
+    if keras.backend.backend() == "jax":
         import jax
 
-        return jax.enable_x64(True)
-    return contextlib.nullcontext()
+        with jax.enable_x64(True):
+            yield in_float64(as_critic(critic))
+    else:
+        yield in_float64(as_critic(critic))
 
 
 def in_float64(model):
@@ -212,14 +220,11 @@ def critic_gradient_norms(critic, x, y=None, training=False, dtype=None):
     Returns:
         A list of floats, one per Dense/Conv layer, in layer order.
     """
-    if dtype is not None:
-        params.require_choice("dtype", dtype, ("float32", "float64"))
-    with _float64_enabled(dtype):
-        return _critic_gradient_norms(critic, x, y, training, dtype)
+    with _critic_in_dtype(critic, dtype) as critic:
+        return _critic_gradient_norms(critic, x, y, training)
 
 
-def _critic_gradient_norms(critic, x, y, training, dtype):
-    critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
+def _critic_gradient_norms(critic, x, y, training):
     critic, layers = _kernel_layers_of(critic)
     x = ops.convert_to_tensor(to_numpy(x, "x", critic.compute_dtype))
     y = None if y is None else ops.convert_to_tensor(to_numpy(y, "y", critic.compute_dtype))
@@ -249,14 +254,11 @@ def critic_backprop_norms(critic, x, dtype=None):
     Returns:
         A list of floats, one per Dense/Conv layer, in layer order.
     """
-    if dtype is not None:
-        params.require_choice("dtype", dtype, ("float32", "float64"))
-    with _float64_enabled(dtype):
-        return _critic_backprop_norms(critic, x, dtype)
+    with _critic_in_dtype(critic, dtype) as critic:
+        return _critic_backprop_norms(critic, x)
 
 
-def _critic_backprop_norms(critic, x, dtype):
-    critic = in_float64(as_critic(critic)) if dtype == "float64" else critic
+def _critic_backprop_norms(critic, x):
     critic, layers = _kernel_layers_of(critic)
     try:
         (inputs,), (outputs,) = critic.inputs, critic.outputs
