@@ -24,10 +24,10 @@ fi
 export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 python3 -c "import jax; print('devices:', jax.devices())"
 if [ "${2:-}" = "--tiny" ]; then
-    settings=(--iterations 8 --short-calls 2 --spe 2 --warmup 1 --toy-iterations 40 --cases toy_wgan_gp dcgan32_wgan_gp)
+    settings=(--iterations 8 --short-calls 2 --spe 2 --warmup 1 --repeats 1 --toy-iterations 40 --cases toy_wgan_gp dcgan32_wgan_gp)
     limit=1800
 else
-    settings=(--iterations 200 --short-calls 4 --spe 5 --warmup 5 --toy-iterations 20000 --toy-seconds 100)
+    settings=(--iterations 200 --short-calls 4 --spe 5 --warmup 5 --repeats 3 --seconds 20 --toy-iterations 20000 --toy-seconds 100)
     limit=480
 fi
 timeout "$limit" python3 -m wgan_keras.bench --accelerator --backends jax --out "$out" "${settings[@]}"

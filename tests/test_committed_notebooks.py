@@ -146,3 +146,17 @@ def test_a_paper_scale_run_is_committed_with_its_time_and_machine_where_the_note
     errors = [o for c in code_cells(executed) for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert PASSED in "".join(text(o) for o in code_cells(executed)[-1].get("outputs", []))
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_each_backends_check_at_the_defaults_was_made_from_the_current_notebooks(backend):
+    """outputs/reproduction/<backend>.json (python ci/notebooks.py check) must be redone when a claim changes."""
+    path = os.path.join(ROOT, "outputs", "reproduction", f"{backend}.json")
+    if not os.path.exists(path):
+        pytest.skip(f"no check of the defaults on {backend} is recorded")
+    record = load(path)
+    assert record["backend"] == backend
+    assert sorted(record["notebooks"]) == sorted(os.path.basename(p) for p in NOTEBOOKS)
+    for notebook in NOTEBOOKS:
+        claims = record["notebooks"][os.path.basename(notebook)]["claims"]
+        assert [c["claim"] for c in claims] == [c["claim"] for c in committed_claims(notebook)], notebook

@@ -1,7 +1,9 @@
 """GAN, WGAN and WGAN-GP: Algorithm 1 to the letter, metrics, errors, Keras options, on every backend."""
 
+import gc
 import math
 import os
+import weakref
 
 import keras
 import numpy as np
@@ -97,6 +99,26 @@ def test_a_second_fit_continues_the_stream_where_the_first_stopped():
     model.fit(data, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
     model.fit(data, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
     assert model.seen == [float(k) for k in range(8)]
+
+
+def test_a_fit_on_other_data_reads_that_data_from_where_the_model_stands():
+    # On TensorFlow the fits of a model share one tf.data pipeline per element shape: it must follow x.
+    model = recording(RecordingWGANGP, n_critic=2)
+    data = numbered_samples(12)
+    model.fit(data, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
+    model.fit(data + 100, batch_size=8, shuffle=False, epochs=1, steps_per_epoch=2, verbose=0)
+    assert model.seen == [0.0, 1.0, 2.0, 3.0, 104.0, 105.0, 106.0, 107.0]
+
+
+def test_the_model_keeps_no_reference_to_the_data_after_fit():
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile()
+    data = gaussian_samples()
+    reference = weakref.ref(data)
+    model.fit(data, batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
+    del data
+    gc.collect()
+    assert reference() is None
 
 
 def test_history_holds_epoch_means_not_the_last_batch():

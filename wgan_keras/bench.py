@@ -16,6 +16,12 @@ included, so that is what is timed, for each case and backend:
 * ``tail``: seconds from the last batch to ``fit`` returning;
 * ``spe``: the long call again with ``compile(steps_per_execution=k)``.
 
+Library and baseline are timed in alternation, in rounds (up to
+``--repeats``, no new round after ``--seconds`` per case): on a shared or
+virtual machine two back-to-back runs of the same code differ by a few
+per cent, so the figures are medians over the rounds and the table gives
+the range of the ratio.
+
 The baseline is a plain compiled loop on identical networks, weights,
 batches and optimizers, written the way most GAN code is written: on
 TensorFlow a Python loop of critic steps inside one ``tf.function`` with
@@ -30,7 +36,8 @@ The floating-point work of one iteration is counted from the baseline's
 compiled step (TensorFlow's profiler; XLA's cost analysis on JAX), and the
 machine's own matrix-multiply rate is measured in the same process, so each
 figure also reads as a fraction of what the machine can do. Results go to
-``outputs/benchmarks/latest.json`` and ``latest.md`` (``--out`` elsewhere).
+``outputs/local/benchmarks/latest.json`` and ``latest.md`` (``--out`` elsewhere; the
+committed figures in ``outputs/benchmarks/`` were made with ``--out outputs/benchmarks``).
 """
 
 import argparse
@@ -108,10 +115,22 @@ def library_model(case, seed, steps_per_execution=1):
 
 
 class _BatchTimes:
+    """When each batch's results were ready, without changing how ``fit`` runs.
+
+    A callback with its own ``on_train_batch_end`` makes Keras wait for every
+    step's logs in the training loop; JAX then loses its asynchronous
+    dispatch (3-10% of the toy case's time). Declared ``async_safe``, the
+    timer is called from Keras's callback thread once the step's logs are
+    ready (where the backend allows it; TensorFlow's loop waits for them
+    anyway), so it observes the loop instead of slowing it.
+    """
+
     def __init__(self):
         keras = _keras()
 
         class Timer(keras.callbacks.Callback):
+            async_safe = True
+
             def __init__(self):
                 super().__init__()
                 self.marks = []
@@ -123,31 +142,38 @@ class _BatchTimes:
 
     @property
     def marks(self):
-        return self.callback.marks
+        return sorted(self.callback.marks)  # callback threads may finish out of order
 
 
-def time_library(case, iterations, warmup, short_calls, seed=0, steps_per_execution=1):
-    """Wall times of whole fit calls (and the in-fit rate and the tail) of the library."""
+def library_runner(case, warmup, seed=0, steps_per_execution=1):
+    """A compiled library model; returns ``run(iterations, calls)`` -> wall-time figures of whole fit calls.
+
+    ``calls == 1``: one ``fit`` of ``iterations``, with the in-fit rate and
+    the tail read from a batch timer; ``calls > 1``: that many ``fit``
+    calls of ``iterations / calls`` each, timed together.
+    """
     model = library_model(case, seed, steps_per_execution)
     pool = real_pool(case, seed)
     fit = dict(batch_size=case["batch"], verbose=0)
     model.fit(pool, epochs=1, steps_per_epoch=warmup * steps_per_execution, **fit)  # compiles
-    timer = _BatchTimes()
-    start = time.perf_counter()
-    model.fit(pool, epochs=1, steps_per_epoch=iterations, callbacks=[timer.callback], **fit)
-    end = time.perf_counter()
-    marks = timer.marks
-    skip = min(2, len(marks) - 2)
-    in_fit = (len(marks) - 1 - skip) * steps_per_execution / (marks[-1] - marks[skip])
-    result = {"long_s": end - start, "tail_s": end - marks[-1], "in_fit_it_per_s": in_fit}
-    if short_calls:
-        per_call = iterations // short_calls
+
+    def run(iterations, calls=1):
+        if calls > 1:
+            start = time.perf_counter()
+            for _ in range(calls):
+                model.fit(pool, epochs=1, steps_per_epoch=iterations // calls, **fit)
+            return {"short_s": time.perf_counter() - start}
+        timer = _BatchTimes()
         start = time.perf_counter()
-        for _ in range(short_calls):
-            model.fit(pool, epochs=1, steps_per_epoch=per_call, **fit)
-        result["short_s"] = time.perf_counter() - start
-    result["jit_compile"] = bool(model.jit_compile)
-    return result
+        model.fit(pool, epochs=1, steps_per_epoch=iterations, callbacks=[timer.callback], **fit)
+        end = time.perf_counter()
+        marks = timer.marks
+        skip = min(2, len(marks) - 2)
+        in_fit = (len(marks) - 1 - skip) * steps_per_execution / (marks[-1] - marks[skip])
+        return {"long_s": end - start, "tail_s": end - marks[-1], "in_fit_it_per_s": in_fit}
+
+    run.jit_compile = bool(model.jit_compile)
+    return run
 
 
 def _tf_baseline(case, generator, critic, elements):
@@ -281,25 +307,50 @@ def _jax_baseline(case, generator, critic, elements):
     return run, flops
 
 
-def time_baseline(case, iterations, warmup, short_calls, seed=0):
-    """The plain compiled loop: wall time of ``iterations`` steps (and of the short runs), FLOPs per step."""
+def baseline_runner(case, warmup, seed=0):
+    """The plain compiled loop, warmed up; returns ``run(iterations, calls)`` and its FLOPs per iteration."""
     keras = _keras()
     generator, critic = build_networks(case, seed)
     pool = real_pool(case, seed)
     batches = pool.reshape((-1, case["batch"]) + pool.shape[1:])
     elements = [np.swapaxes(batches[i : i + case["n_critic"]], 0, 1) for i in range(0, len(batches), case["n_critic"])]
     baseline = _jax_baseline if keras.backend.backend() == "jax" else _tf_baseline
-    run, flops = baseline(case, generator, critic, elements)
-    run(warmup)
-    start = time.perf_counter()
-    run(iterations)
-    result = {"long_s": time.perf_counter() - start}
-    if short_calls:
+    loop, flops = baseline(case, generator, critic, elements)
+    loop(warmup)
+
+    def run(iterations, calls=1):
         start = time.perf_counter()
-        for _ in range(short_calls):
-            run(iterations // short_calls)
-        result["short_s"] = time.perf_counter() - start
-    result["flops_per_iteration"] = float(flops())
+        for _ in range(calls):
+            loop(iterations // calls)
+        return {"short_s" if calls > 1 else "long_s": time.perf_counter() - start}
+
+    return run, float(flops())
+
+
+def time_case(case, iterations, warmup, short_calls, repeats=1, seconds=0.0, seed=0):
+    """Library and loop timed in alternation, round after round; the median of each figure.
+
+    Rounds repeat up to ``repeats`` times while the case has run for less
+    than ``seconds`` (at least one round), so short cases get several
+    samples and long ones are not run for ever. Alternating the two within
+    each round spreads any drift of the machine over both.
+    """
+    library = library_runner(case, warmup, seed)
+    baseline, flops = baseline_runner(case, warmup, seed)
+    rounds = []
+    started = time.perf_counter()
+    while len(rounds) < repeats and (not rounds or time.perf_counter() - started < seconds):
+        sample = {}
+        sample.update({f"library_{k}": v for k, v in library(iterations).items()})
+        sample.update({f"baseline_{k}": v for k, v in baseline(iterations).items()})
+        if short_calls:
+            sample.update({f"library_{k}": v for k, v in library(iterations, short_calls).items()})
+            sample.update({f"baseline_{k}": v for k, v in baseline(iterations, short_calls).items()})
+        rounds.append(sample)
+    result = {key: float(np.median([r[key] for r in rounds])) for key in rounds[0]}
+    result["rounds"] = rounds
+    result["library_jit_compile"] = library.jit_compile
+    result["flops_per_iteration"] = flops
     return result
 
 
@@ -354,27 +405,24 @@ def machine_description():
     return description
 
 
-def run_cases(names, iterations, warmup, short_calls, spe, accelerator=False):
+def run_cases(names, iterations, warmup, short_calls, spe, accelerator=False, repeats=1, seconds=0.0):
     """Every case on this process's backend; returns the rows."""
     cases = dict(CASES, **ACCELERATOR_CASES)
     rate = matmul_rate()
     rows = []
     for name in names:
         case = cases[name]
-        library = time_library(case, iterations, warmup, short_calls)
-        baseline = time_baseline(case, iterations, warmup, short_calls)
+        timed = time_case(case, iterations, warmup, short_calls, repeats, seconds)
+        flops = timed.pop("flops_per_iteration")
         row = {"case": name, "batch": case["batch"], "n_critic": case["n_critic"], "iterations": iterations}
-        row.update({f"library_{k}": v for k, v in library.items()})
-        row.update({f"baseline_{k}": v for k, v in baseline.items() if k != "flops_per_iteration"})
-        row["gflop_per_iteration"] = baseline["flops_per_iteration"] / 1e9
+        row.update(timed)
+        row["gflop_per_iteration"] = flops / 1e9
         if spe > 1:
             row["library_spe"] = spe
-            row["library_spe_long_s"] = time_library(case, iterations, warmup, 0, steps_per_execution=spe)["long_s"]
-        row["images_per_s"] = iterations * case["batch"] * case["n_critic"] / library["long_s"]
-        row["library_fraction_of_matmul_rate"] = iterations * baseline["flops_per_iteration"] / library["long_s"] / rate
-        row["baseline_fraction_of_matmul_rate"] = (
-            iterations * baseline["flops_per_iteration"] / baseline["long_s"] / rate
-        )
+            row["library_spe_long_s"] = library_runner(case, warmup, steps_per_execution=spe)(iterations)["long_s"]
+        row["images_per_s"] = iterations * case["batch"] * case["n_critic"] / row["library_long_s"]
+        row["library_fraction_of_matmul_rate"] = iterations * flops / row["library_long_s"] / rate
+        row["baseline_fraction_of_matmul_rate"] = iterations * flops / row["baseline_long_s"] / rate
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"machine": machine_description(), "matmul_gflop_per_s": rate / 1e9, "results": rows}
@@ -477,6 +525,16 @@ def _common_scale(results):
     return rate, flops
 
 
+def _ratios(row, figure):
+    """``loop / library`` of the medians, and the range over the rounds (one round: no range)."""
+    ratio = f"{row[f'baseline_{figure}'] / row[f'library_{figure}']:.2f}x"
+    rounds = row.get("rounds", [])
+    if len(rounds) < 2:
+        return ratio
+    each = [r[f"baseline_{figure}"] / r[f"library_{figure}"] for r in rounds]
+    return f"{ratio} [{min(each):.2f}, {max(each):.2f}]"
+
+
 def markdown(results):
     """The tables of ``latest.md``: one row per case and backend."""
     rate, flops = _common_scale(results)
@@ -497,28 +555,29 @@ def markdown(results):
         )
     lines += [
         "",
-        "| case | backend | it. | one fit: library / loop (s) | ratio | short fits: library / loop (s) | ratio "
-        "| in-fit it/s | tail after last batch (s) | with steps_per_execution (s) | images/s | GFLOP / it "
-        "| library % of matmul rate |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| case | backend | it. | rounds | one fit: library / loop (s) | ratio [range] "
+        "| short fits: library / loop (s) | ratio [range] | in-fit it/s | tail after last batch (s) "
+        "| with steps_per_execution (s) | images/s | GFLOP / it | library % of matmul rate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         for r in result["results"]:
             short = "- | -"
             if "library_short_s" in r:
-                ratio = r["baseline_short_s"] / r["library_short_s"]
-                short = f"{r['library_short_s']:.2f} / {r['baseline_short_s']:.2f} | {ratio:.2f}x"
+                short = f"{r['library_short_s']:.2f} / {r['baseline_short_s']:.2f} | {_ratios(r, 'short_s')}"
             spe = f"{r['library_spe_long_s']:.2f} (k = {r['library_spe']})" if "library_spe_long_s" in r else "-"
             lines.append(
                 f"| {r['case']} | {result['machine']['backend']}{' (XLA)' if r['library_jit_compile'] else ''} "
-                f"| {r['iterations']} | {r['library_long_s']:.2f} / {r['baseline_long_s']:.2f} "
-                f"| {r['baseline_long_s'] / r['library_long_s']:.2f}x | {short} | {r['library_in_fit_it_per_s']:.2f} "
+                f"| {r['iterations']} | {len(r.get('rounds', [r]))} "
+                f"| {r['library_long_s']:.2f} / {r['baseline_long_s']:.2f} "
+                f"| {_ratios(r, 'long_s')} | {short} | {r['library_in_fit_it_per_s']:.2f} "
                 f"| {r['library_tail_s']:.2f} | {spe} | {r['images_per_s']:.0f} | {flops[r['case']]:.2f} "
                 f"| {100 * r['iterations'] * flops[r['case']] / r['library_long_s'] / rate:.0f}% |"
             )
     lines += [
         "",
-        "Ratio: the plain loop's wall time over the library's (above 1: the library is faster). "
+        "Ratio: the plain loop's wall time over the library's (above 1: the library is faster), the ratio of "
+        "the medians over the rounds, with the range of the rounds' own ratios. "
         "Times are whole calls: `fit()` with its start-up and teardown; the loop synchronised at the end. "
         f"Work per iteration: XLA's count where JAX ran, else TensorFlow's profiler's; the matmul rate is the "
         f"best measured here ({rate:.1f} GFLOP/s).",
@@ -531,7 +590,16 @@ def _worker(args):
         rows = paper_scale_toy(args.accelerator_toy, seconds=args.toy_seconds)
         result = {"machine": machine_description(), "paper_scale_toy": rows}
     else:
-        result = run_cases(args.cases, args.iterations, args.warmup, args.short_calls, args.spe, args.accelerator)
+        result = run_cases(
+            args.cases,
+            args.iterations,
+            args.warmup,
+            args.short_calls,
+            args.spe,
+            args.accelerator,
+            args.repeats,
+            args.seconds,
+        )
     with open(args.worker, "w") as handle:
         json.dump(result, handle, indent=2)
 
@@ -559,8 +627,12 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=60, help="generator iterations of the long fit call")
     parser.add_argument("--short-calls", type=int, default=4, help="fit calls the same iterations are split into")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of library and loop per case, at most")
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="no new round once a case has run this long (one at least)"
+    )
     parser.add_argument("--spe", type=int, default=5, help="steps_per_execution of the extra run (1: none)")
-    parser.add_argument("--out", default=None, help="default: outputs/benchmarks")
+    parser.add_argument("--out", default=None, help="default: outputs/local/benchmarks")
     parser.add_argument("--memory", action="store_true", help="instead: a 20,000-iteration memory profile")
     parser.add_argument("--accelerator", action="store_true", help="the papers' GPU cases and a paper-scale toy run")
     parser.add_argument("--toy-iterations", type=int, default=20000, help="--accelerator: toy run length")
@@ -568,8 +640,8 @@ def main(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--accelerator-toy", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.iterations < 4 or args.warmup < 1 or args.short_calls < 0 or args.spe < 1:
-        parser.error("--iterations must be >= 4, --warmup >= 1, --short-calls >= 0 and --spe >= 1.")
+    if args.iterations < 4 or args.warmup < 1 or args.short_calls < 0 or args.spe < 1 or args.repeats < 1:
+        parser.error("--iterations must be >= 4, --warmup >= 1, --short-calls >= 0, --spe >= 1 and --repeats >= 1.")
     if args.short_calls and args.iterations % args.short_calls:
         parser.error(f"--iterations ({args.iterations}) must be a multiple of --short-calls ({args.short_calls}).")
     if args.spe > 1 and args.iterations % args.spe:
@@ -591,9 +663,8 @@ def main(argv=None):
         return None
     backends = args.backends or [b for b in BACKENDS if _installed(b)]
     common = ["--cases", *args.cases, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
-    common += ["--short-calls", str(args.short_calls), "--spe", str(args.spe)] + (
-        ["--accelerator"] if args.accelerator else []
-    )
+    common += ["--short-calls", str(args.short_calls), "--spe", str(args.spe), "--repeats", str(args.repeats)]
+    common += ["--seconds", str(args.seconds)] + (["--accelerator"] if args.accelerator else [])
     results = [_run_worker(backend, common) for backend in backends]
     report = {"results": results}
     if args.accelerator:

@@ -198,6 +198,7 @@ class AdversarialModel(Trainer, keras.Model):
         self.generator_optimizer = None
         self.critic_optimizer = None
         self.divergence_check_every = DIVERGENCE_CHECK_EVERY
+        self._tf_pipelines = streams.TFPipelines()
         self._compile_options = {}
         self._fused_critic_pass = not any(
             isinstance(layer, keras.layers.BatchNormalization) for layer in critic._flatten_layers()
@@ -384,10 +385,18 @@ class AdversarialModel(Trainer, keras.Model):
         self._steps_since_check = 0
         self._steps_in_epoch = 0
         self.diverged_at.assign(-1)
-        # The stream is already shuffled (seeded) where that applies.
-        return super().fit(
-            stream.data, epochs=epochs, shuffle=False, steps_per_epoch=steps_per_epoch, callbacks=callbacks, **kwargs
-        )
+        try:
+            # The stream is already shuffled (seeded) where that applies.
+            return super().fit(
+                stream.data,
+                epochs=epochs,
+                shuffle=False,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                **kwargs,
+            )
+        finally:
+            self._tf_pipelines.release()
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """``keras.Model.evaluate`` on held-out real samples (an array or batches)."""

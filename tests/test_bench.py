@@ -1,0 +1,44 @@
+"""The benchmark's bookkeeping: rounds, medians, ratios and its argument checks (no timing is asserted)."""
+
+import pytest
+
+from wgan_keras import bench
+
+SMALL_TOY = dict(model="wgan-gp", nets="mlp", batch=32, n_critic=2, hidden=16)
+
+
+def test_ratio_is_that_of_the_medians_with_the_range_of_the_rounds():
+    rounds = [
+        {"library_long_s": 2.0, "baseline_long_s": 2.2},
+        {"library_long_s": 4.0, "baseline_long_s": 3.0},
+        {"library_long_s": 2.5, "baseline_long_s": 2.5},
+    ]
+    row = {"library_long_s": 2.5, "baseline_long_s": 2.5, "rounds": rounds}
+    assert bench._ratios(row, "long_s") == "1.00x [0.75, 1.10]"
+    assert bench._ratios({**row, "rounds": rounds[:1]}, "long_s") == "1.00x"
+
+
+def test_one_round_when_the_time_budget_is_spent_and_repeats_otherwise():
+    once = bench.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=0.0)
+    assert len(once["rounds"]) == 1
+    thrice = bench.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=600.0)
+    assert len(thrice["rounds"]) == 3
+    for key in ("library_long_s", "baseline_long_s", "library_short_s", "baseline_short_s"):
+        samples = sorted(r[key] for r in thrice["rounds"])
+        assert thrice[key] == samples[1]  # the median
+    assert 0 <= thrice["library_tail_s"] < thrice["library_long_s"]
+    assert thrice["flops_per_iteration"] > 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--iterations", "8", "--spe", "5"], "multiple of --spe"),
+        (["--iterations", "10", "--short-calls", "4", "--spe", "1"], "multiple of --short-calls"),
+        (["--repeats", "0"], "--repeats >= 1"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_runs(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(argv)
+    assert message in capsys.readouterr().err
