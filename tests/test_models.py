@@ -110,12 +110,17 @@ def test_a_fit_on_other_data_reads_that_data_from_where_the_model_stands():
     assert model.seen == [0.0, 1.0, 2.0, 3.0, 104.0, 105.0, 106.0, 107.0]
 
 
-def test_the_model_keeps_no_reference_to_the_data_after_fit():
+@pytest.mark.parametrize("steps_per_epoch", [2, 0], ids=["completed", "refused"])
+def test_the_model_keeps_no_reference_to_the_data_after_fit(steps_per_epoch):
     model = wk.WGANGP(*nets(), seed=0)
     model.compile()
     data = gaussian_samples()
     reference = weakref.ref(data)
-    model.fit(data, batch_size=16, epochs=1, steps_per_epoch=2, verbose=0)
+    if steps_per_epoch:
+        model.fit(data, batch_size=16, epochs=1, steps_per_epoch=steps_per_epoch, verbose=0)
+    else:
+        with pytest.raises(ValueError, match="steps_per_epoch"):
+            model.fit(data, batch_size=16, epochs=1, steps_per_epoch=steps_per_epoch, verbose=0)
     del data
     gc.collect()
     assert reference() is None
@@ -193,8 +198,10 @@ def test_wgan_warmup_never_starves_an_epoch_of_its_generator_iterations():
     model = wk.WGAN(*nets(), seed=0)
     model.compile()
     data = gaussian_samples(batch=100, batches=100)
-    with pytest.warns(UserWarning, match="data is repeated"):
+    with pytest.warns(UserWarning, match="data is repeated") as warned:
         history = model.fit(data, batch_size=64, epochs=3, verbose=0)
+    (repeated,) = [w for w in warned if "data is repeated" in str(w.message)]
+    assert repeated.filename == __file__  # it names the user's call, not the library
     assert len(history.history["critic_loss"]) == 3
     assert history.params["steps"] == 31
     # Iterations 0-24 read 100 batches each, 25-92 five each.

@@ -333,6 +333,13 @@ class AdversarialModel(Trainer, keras.Model):
         the stream is fixed by the seed, and a ``fit`` (or a run restored by
         ``BackupAndRestore``) starts at the batch the last step had reached.
         """
+        try:
+            return self._fit(x, y, batch_size, epochs, shuffle, steps_per_epoch, **kwargs)
+        finally:
+            # Also when a check refuses the call: the model keeps no reference to x.
+            self._tf_pipelines.release()
+
+    def _fit(self, x, y, batch_size, epochs, shuffle, steps_per_epoch, **kwargs):
         if y is not None:
             raise ValueError(f"{type(self).__name__}.fit() takes no targets: y must be None; got {type(y).__name__}.")
         if self.generator_optimizer is None:
@@ -374,7 +381,7 @@ class AdversarialModel(Trainer, keras.Model):
                     f"iterations, more than the {stream.per_pass} of one pass over x: the data is repeated"
                     f"{' in a new permutation per pass' if isinstance(x, np.ndarray) and shuffle else ''}, so every "
                     "epoch still has its generator iterations.",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = streams.validation_stream(
@@ -385,18 +392,10 @@ class AdversarialModel(Trainer, keras.Model):
         self._steps_since_check = 0
         self._steps_in_epoch = 0
         self.diverged_at.assign(-1)
-        try:
-            # The stream is already shuffled (seeded) where that applies.
-            return super().fit(
-                stream.data,
-                epochs=epochs,
-                shuffle=False,
-                steps_per_epoch=steps_per_epoch,
-                callbacks=callbacks,
-                **kwargs,
-            )
-        finally:
-            self._tf_pipelines.release()
+        # The stream is already shuffled (seeded) where that applies.
+        return super().fit(
+            stream.data, epochs=epochs, shuffle=False, steps_per_epoch=steps_per_epoch, callbacks=callbacks, **kwargs
+        )
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """``keras.Model.evaluate`` on held-out real samples (an array or batches)."""
