@@ -77,8 +77,17 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-# `python -m wgan_keras.train` (or `.bench`) imports this package before the
-# command reads its arguments: that import stays light, so the command can
-# choose the backend and quiet TensorFlow's start-up before Keras loads.
-if sys.argv[:1] != ["-m"]:
+def _launched_as_command():
+    """True while the command line (``python -m wgan_keras.train``, ``wgan-keras``) imports the package.
+
+    The command reads ``--backend`` before Keras loads, so its import of the
+    package must not import Keras (the models) yet. ``python -m`` sets
+    ``sys.argv[0]`` to ``"-m"`` while it imports the package; the console
+    script runs as ``wgan-keras``.
+    """
+    first = sys.argv[0] if sys.argv else ""
+    return first == "-m" or os.path.splitext(os.path.basename(first))[0] in ("wgan-keras", "wgan-keras-script")
+
+
+if not _launched_as_command():
     from wgan_keras import models  # noqa: E402,F401  (registers GAN, WGAN, WGANGP with Keras)

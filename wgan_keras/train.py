@@ -1,6 +1,7 @@
 """Train GAN, WGAN or WGAN-GP from the command line, crash-safe.
 
-    python -m wgan_keras.train                      # WGAN-GP on 8 gaussians
+    wgan-keras                                      # WGAN-GP on 8 gaussians
+    python -m wgan_keras.train                      # the same program
     python -m wgan_keras.train --model wgan --data digits --epochs 20
     python -m wgan_keras.train --backend jax        # the same on JAX
     python -m wgan_keras.train --data mnist --data-dir ~/tensorflow_datasets
@@ -34,8 +35,10 @@ scikit-learn digits. Every critic update reads a fresh batch, and a resumed
 run reads exactly the batches an uninterrupted run would.
 
 Output: a progress bar on a terminal, one line per epoch otherwise
-(``--verbose``). TensorFlow's C++ start-up lines are hidden unless
-``TF_CPP_MIN_LOG_LEVEL`` is set in the environment.
+(``--verbose``). The lines TensorFlow's C++ runtime writes to the standard
+error (start-up, "Compiled cluster using XLA") are hidden unless
+``TF_CPP_MIN_LOG_LEVEL`` is set in the environment; Python's warnings and
+errors are shown.
 """
 
 import argparse
@@ -93,10 +96,14 @@ def _positive_number(text):
 
 
 def parse_args(argv=None):
+    from wgan_keras import __version__
+
     parser = argparse.ArgumentParser(
-        prog="python -m wgan_keras.train",
-        description="Train GAN, WGAN (clipping) or WGAN-GP (gradient penalty), crash-safe.",
+        prog="wgan-keras",
+        description="Train GAN, WGAN (clipping) or WGAN-GP (gradient penalty), crash-safe. "
+        "The same program runs as `wgan-keras` and as `python -m wgan_keras.train`.",
     )
+    parser.add_argument("--version", action="version", version=f"wgan_keras {__version__}")
     parser.add_argument("--model", default="wgan-gp", choices=MODELS)
     parser.add_argument("--data", default="8gaussians", choices=TOY + IMAGES)
     parser.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: KERAS_BACKEND, else tensorflow)")
@@ -349,19 +356,32 @@ def _read_rows(path):
 # ------------------------------------------------------------------ main
 @contextlib.contextmanager
 def _quiet_native_stderr():
-    """Hide the C++ lines TensorFlow prints when it starts (unless TF_CPP_MIN_LOG_LEVEL is set)."""
+    """Hide what TensorFlow's C++ runtime writes to file descriptor 2, keep Python's standard error.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` hides the start-up lines on TensorFlow 2.21 but not
+    on 2.20, whose absl logger prints "All log messages before
+    absl::InitializeLog()" and "Compiled cluster using XLA" during training. So
+    descriptor 2 points at the null device for the whole run while Python's
+    ``sys.stderr`` (warnings, errors, tracebacks) writes to a copy of the real
+    one. A user who sets ``TF_CPP_MIN_LOG_LEVEL`` sees everything.
+    """
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         yield
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
+    python_stderr = sys.stderr
+    encoding = python_stderr.encoding
+    sys.stderr = open(saved, "w", buffering=1, closefd=False, encoding=encoding, errors="backslashreplace")
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
         yield
     finally:
         sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = python_stderr
         os.dup2(saved, 2)
         os.close(saved)
 
@@ -381,12 +401,26 @@ def main(argv=None):
         flush=True,
     )
     with _quiet_native_stderr():
-        from wgan_keras import distribute
+        return _train(args, state)
 
-        strategy = distribute.get_strategy(args.strategy)  # first: multi-worker needs it before any op
-        import keras
 
-        import wgan_keras as wk
+def _train(args, state):
+    from wgan_keras import distribute
+
+    strategy = distribute.get_strategy(args.strategy)  # first: multi-worker needs it before any op
+    import keras
+
+    import wgan_keras as wk
+
+    if args.backend and keras.backend.backend() != args.backend:
+        # Keras picks its backend once per process, when it is first imported.
+        print(
+            f"error: --backend {args.backend}: Keras was already imported with the {keras.backend.backend()} "
+            "backend in this process; run the command in a fresh process (wgan-keras or python -m "
+            "wgan_keras.train), or set KERAS_BACKEND before importing Keras.",
+            file=sys.stderr,
+        )
+        return 2
     print(f"backend {keras.backend.backend()}; building the networks...", flush=True)
 
     from wgan_keras.backup import write_atomically, write_json
