@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The release artefact, tested as users install it, at both ends of the
+# version ranges. Run inside the environment of requirements.txt:
+#
+#   bash ci/release.sh              # build, check, then the lowest and the Colab set
+#   bash ci/release.sh colab        # build, check, then one set
+#
+# 1. `python -m build` makes the wheel and the sdist into dist/ and
+#    `twine check --strict` checks their metadata and README.
+# 2. For each set in ci/constraints/ (lowest.txt: the lower bounds; colab.txt:
+#    Google Colab's versions), a fresh environment on the set's Python (its
+#    "# python:" line) installs the BUILT WHEEL with its extras under the set's
+#    constraints. For Colab's set it first installs the set alone, as Colab has
+#    it, and checks that the notebooks' install cell changes none of
+#    TensorFlow, Keras, JAX or numpy (ci/colab_install.py).
+# 3. From a folder outside the checkout, with copies of the tests and of one
+#    notebook (nothing is imported from the checkout; the run checks that):
+#    `wgan-keras --version`, a short main job on TensorFlow and on JAX,
+#    `import wgan_keras.exercises`, notebook 01 by papermill with its smoke
+#    parameters, and the release subset of the unit tests on both backends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+started=$(date +%s)
+stamp() { echo "== release: $1 ($(( $(date +%s) - started )) s)"; }
+sets=("$@")
+[ ${#sets[@]} -gt 0 ] || sets=(lowest colab)
+
+# The release subset: the models, the penalty and losses, clipping and the
+# warm-up (test_models), determinism and save/load/resume
+# (test_reproducibility, test_keras_ecosystem), and a .keras file moved between
+# the backends (test_portability).
+subset=(test_losses.py test_models.py test_reproducibility.py test_keras_ecosystem.py test_portability.py)
+
+rm -rf dist
+python -m build --outdir dist . >/dev/null
+python -m twine check --strict dist/*
+wheel=$(ls "$root"/dist/wgan_keras-*-py3-none-any.whl)
+stamp "built $(basename "$wheel") and the sdist; twine check passed"
+
+find_python() {  # the interpreter of a given version, from PATH or pyenv
+    local version=$1 candidate
+    for candidate in "python$version" "$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/$version".*/bin/"python$version"; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "import venv, ensurepip" 2>/dev/null; then
+            command -v "$candidate"
+            return
+        fi
+    done
+    return 1
+}
+
+for set in "${sets[@]}"; do
+    constraints=$root/ci/constraints/$set.txt
+    version=$(sed -n 's/^# python: *//p' "$constraints")
+    interpreter=$(find_python "$version") || {
+        echo "error: the $set set needs Python $version, which this machine does not have." >&2
+        exit 1
+    }
+    env=$root/.venv-release-$set
+    rm -rf "$env"
+    "$interpreter" -m venv "$env"
+    py=$env/bin/python
+    "$py" -m pip install -q --upgrade pip
+    if [ "$set" = colab ]; then
+        # Colab's runtime as it is, then the notebooks' install cell, dry-run.
+        "$py" -m pip install -q -r "$constraints"
+        "$py" ci/colab_install.py "$wheel"
+    fi
+    "$py" -m pip install -q "wgan_keras[tensorflow,jax] @ file://$wheel" pytest pytest-xdist papermill ipykernel -c "$constraints"
+    stamp "$set set on Python $("$py" -c 'import platform; print(platform.python_version())'): $("$py" -m pip list 2>/dev/null | grep -iE '^(keras|tensorflow|jax|numpy) ' | tr -s ' ' | tr '\n' ';')"
+
+    work=$(mktemp -d)
+    cp -r tests "$work/tests"
+    cp notebooks/01_distances.ipynb "$work/"
+    (
+        cd "$work"
+        export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=agg PYTHONHASHSEED=0 WGAN_KERAS_OUTPUTS="$work/outputs"
+        "$py" - "$root" <<'PY'
+import os, sys
+import wgan_keras
+root = os.path.realpath(sys.argv[1])
+where = os.path.realpath(wgan_keras.__file__)
+assert not where.startswith(root + os.sep), f"wgan_keras was imported from the checkout: {where}"
+print("wgan_keras", wgan_keras.__version__, "from", os.path.dirname(where))
+PY
+        "$env/bin/wgan-keras" --version
+        for backend in tensorflow jax; do
+            "$env/bin/wgan-keras" --backend "$backend" --epochs 1 --steps-per-epoch 20 --hidden 64 --out "run-$backend" --verbose 0 >/dev/null
+            "$py" -c "import json, sys; m = json.load(open(sys.argv[1])); assert m['backend'] == sys.argv[2], m; print(sys.argv[2], 'main job: W1', round(m['w1'], 3))" "run-$backend/metrics.json" "$backend"
+        done
+        "$py" -c "import wgan_keras.exercises as e; print('wgan_keras.exercises:', len(e.__all__), 'names')"
+        smoke=$("$py" -c "import json, sys; print(' '.join(f'-p {k} {v}' for k, v in json.load(open(sys.argv[1]))['01_distances.ipynb']['smoke'].items()))" "$root/ci/notebooks.json")
+        # shellcheck disable=SC2086
+        "$py" -m papermill 01_distances.ipynb 01_out.ipynb $smoke --no-progress-bar --log-level WARNING
+        echo "notebook 01 ran with papermill"
+        for backend in tensorflow jax; do
+            KERAS_BACKEND=$backend "$py" -m pytest "${subset[@]/#/tests/}" -q -p no:cacheprovider -n 2
+        done
+    )
+    rm -rf "$work"
+    stamp "$set set passed"
+done
