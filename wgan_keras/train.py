@@ -388,6 +388,16 @@ def _quiet_native_stderr():
 
 def main(argv=None):
     args = parse_args(argv)
+    loaded = sys.modules.get("keras")
+    if args.backend and loaded is not None and loaded.backend.backend() != args.backend:
+        # Keras picks its backend once per process, when it is first imported.
+        print(
+            f"error: --backend {args.backend}: Keras was already imported with the {loaded.backend.backend()} "
+            "backend in this process; run the command in a fresh process (wgan-keras or python -m "
+            "wgan_keras.train), or set KERAS_BACKEND before importing Keras.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         state = prepare_out(args)
     except UsageError as error:
@@ -412,15 +422,6 @@ def _train(args, state):
 
     import wgan_keras as wk
 
-    if args.backend and keras.backend.backend() != args.backend:
-        # Keras picks its backend once per process, when it is first imported.
-        print(
-            f"error: --backend {args.backend}: Keras was already imported with the {keras.backend.backend()} "
-            "backend in this process; run the command in a fresh process (wgan-keras or python -m "
-            "wgan_keras.train), or set KERAS_BACKEND before importing Keras.",
-            file=sys.stderr,
-        )
-        return 2
     print(f"backend {keras.backend.backend()}; building the networks...", flush=True)
 
     from wgan_keras.backup import write_atomically, write_json
