@@ -33,7 +33,8 @@ sets=("$@")
 subset=(test_losses.py test_models.py test_reproducibility.py test_keras_ecosystem.py test_portability.py)
 
 rm -rf dist
-python -m build --outdir dist . >/dev/null
+build_log=$(mktemp)
+python -m build --outdir dist . >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
 python -m twine check --strict dist/*
 wheel=$(ls "$root"/dist/wgan_keras-*-py3-none-any.whl)
 stamp "built $(basename "$wheel") and the sdist; twine check passed"

@@ -4,7 +4,9 @@
 # every notebook executed with small parameters by papermill and re-checked by
 # nbval, and the exercise notebooks with their solutions. The JAX run uses its
 # own environment without TensorFlow (requirements-jax.txt), made here in
-# .venv-jax when it does not exist (or given as WGAN_KERAS_JAX_PYTHON).
+# .venv-jax when it does not exist (or given as WGAN_KERAS_JAX_PYTHON). Last,
+# the release artefact: the built wheel installed in fresh environments with
+# the lowest supported versions and with Google Colab's (ci/release.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=agg PYTHONHASHSEED=0
@@ -36,4 +38,6 @@ KERAS_BACKEND=jax "$jax_python" -m pytest tests -q -p no:cacheprovider -n 2
 stamp "jax backend: notebooks"
 KERAS_BACKEND=jax "$jax_python" ci/notebooks.py smoke
 KERAS_BACKEND=jax "$jax_python" ci/exercises.py
+stamp "release artefact: the wheel at both ends of the version ranges"
+bash ci/release.sh
 stamp "all passed"
