@@ -79,9 +79,9 @@ for set in "${sets[@]}"; do
         "$py" - "$root" <<'PY'
 import os, sys
 import wgan_keras
-root = os.path.realpath(sys.argv[1])
+source = os.path.join(os.path.realpath(sys.argv[1]), "wgan_keras")
 where = os.path.realpath(wgan_keras.__file__)
-assert not where.startswith(root + os.sep), f"wgan_keras was imported from the checkout: {where}"
+assert "site-packages" in where and not where.startswith(source), f"wgan_keras was imported from {where}"
 print("wgan_keras", wgan_keras.__version__, "from", os.path.dirname(where))
 PY
         "$env/bin/wgan-keras" --version
