@@ -29,6 +29,7 @@ import contextlib
 import functools
 import http.server
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -42,8 +43,18 @@ import urllib.parse
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-import notebooks as nbtools  # noqa: E402  (ci/notebooks.py: the seed record's and parameters' formats)
+
+
+def _load(name, path):
+    # By path: `notebooks` and `docs` are also folders of the repository root.
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ci/notebooks.py: the five-seed record's and the parameters' formats, shared with its own reports.
+nbtools = _load("ci_notebooks", os.path.join(ROOT, "ci", "notebooks.py"))
 
 DOCS = os.path.join(ROOT, "docs")
 BUILD = os.path.join(ROOT, "build", "docs")
@@ -544,7 +555,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 PAGE_FACTS = """() => {
   const imgs = Array.from(document.querySelectorAll('img'));
   const maths = Array.from(document.querySelectorAll('.math'));
-  const article = document.querySelector('article') || document.body;
+  const article = (document.querySelector('article') || document.body).cloneNode(true);
+  article.querySelectorAll('code, pre, script, style').forEach(e => e.remove());  // `$$` quoted as code is fine
   const title = (document.querySelector('article h1') || document.querySelector('h1') || {}).textContent || '';
   const colab = Array.from(document.querySelectorAll('a[href^="https://colab.research.google.com/github/"]'))
       .map(a => a.getAttribute('href'));
@@ -554,7 +566,7 @@ PAGE_FACTS = """() => {
     broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     maths: maths.length,
     typeset: maths.filter(m => m.querySelector('mjx-container')).length,
-    rawDisplay: article.innerText.includes('$$'),
+    rawDisplay: article.textContent.includes('$$'),
     colab: colab,
     mathjax: !!document.querySelector('script[src*="mathjax"]'),
   };
@@ -586,7 +598,12 @@ def browse(args):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         errors = []
-        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+
+        def on_console(message):
+            if message.type == "error":
+                errors.append(f"console error: {message.text} ({message.location.get('url')})")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
         page.on(
@@ -639,8 +656,9 @@ def browse(args):
             if args.screenshots and relative in ("index.html", "notebooks/03_wgan_gp.html"):
                 page.goto(base + relative, wait_until="load")
                 if relative != "index.html":
-                    page.evaluate("() => document.querySelector('img[src*=\"_images\"]').scrollIntoView()")
-                    page.evaluate("() => window.scrollBy(0, -120)")
+                    # The first figure of the notebook's outputs, with the text above it.
+                    page.evaluate("() => document.querySelector('.cell_output img').scrollIntoView()")
+                    page.evaluate("() => window.scrollBy(0, -360)")
                 page.wait_for_timeout(300)
                 os.makedirs(args.screenshots, exist_ok=True)
                 name = "home.png" if relative == "index.html" else "chapter_03_wgan_gp.png"

@@ -85,6 +85,7 @@ html_theme = "sphinx_book_theme"
 html_title = f"wgan_keras {release}"
 html_static_path = [os.path.join(ROOT, "docs", "_static")]
 html_css_files = ["book.css"]
+html_favicon = os.path.join(ROOT, "docs", "_static", "favicon.svg")  # else the browser asks for /favicon.ico (404)
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
