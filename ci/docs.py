@@ -43,6 +43,7 @@ import urllib.parse
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLI page imports the library (and TensorFlow)
 
 
 def _load(name, path):
@@ -581,9 +582,13 @@ def search_word(title):
 
 
 def browse(args):
-    from playwright.sync_api import sync_playwright
-
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise SystemExit("error: the browser check needs playwright: pip install -r requirements-docs.txt") from None
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        raise SystemExit(f"error: Chromium not found at {chromium}: apt-get install chromium, or set CHROMIUM=/path")
     if not os.path.exists(os.path.join(HTML, "index.html")):
         raise SystemExit(f"error: no built site in {HTML}: run `python ci/docs.py build` first")
     pages = pages_to_check()
