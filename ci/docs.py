@@ -44,6 +44,7 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLI page imports the library (and TensorFlow)
+sys.path.insert(0, ROOT)  # the pages document this checkout, whatever is installed
 
 
 def _load(name, path):
@@ -288,7 +289,11 @@ def cli_page():
                 choices = " / ".join(f"`{c}`" for c in action.choices)
             else:
                 choices = "-"
-            default = "-" if action.default in (None, _argparse.SUPPRESS, False) else f"`{action.default}`"
+            default = (
+                "-"
+                if action.default is None or action.default is False or action.default == _argparse.SUPPRESS
+                else f"`{action.default}`"
+            )
             rows.append([names, choices, default, (action.help or "").replace("%(default)s", str(action.default))])
         usage = parser.format_help()
         parts += [
