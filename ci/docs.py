@@ -574,6 +574,7 @@ PAGE_FACTS = """() => {
     typeset: maths.filter(m => m.querySelector('mjx-container')).length,
     rawDisplay: article.textContent.includes('$$'),
     colab: colab,
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     mathjax: !!document.querySelector('script[src*="mathjax"]'),
   };
 }"""
@@ -615,7 +616,14 @@ def browse(args):
 
         page.on("console", on_console)
         page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
+        # ERR_ABORTED: a prefetch or pending request cancelled by the next navigation, not a missing file
+        # (missing files answer 404, caught below; a remote asset fails to resolve, caught here).
+        page.on(
+            "requestfailed",
+            lambda r: errors.append(f"request failed: {r.url} ({r.failure})")
+            if "ERR_ABORTED" not in (r.failure or "")
+            else None,
+        )
         page.on(
             "response",
             lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
@@ -635,6 +643,9 @@ def browse(args):
                 problems.append(f"images not loaded: {facts['broken']}")
             if facts["maths"] != facts["typeset"]:
                 problems.append(f"maths not typeset: {facts['typeset']} of {facts['maths']}")
+            broken_links = [link for link in facts["links"] if not local_target_exists(link, base)]
+            if broken_links:
+                problems.append(f"links to files the site does not have: {sorted(set(broken_links))}")
             if facts["rawDisplay"]:
                 problems.append("raw $$ left in the page")
             chapter = relative.startswith("notebooks/") and relative.endswith(".html")
@@ -679,6 +690,15 @@ def browse(args):
         print("\n".join(["FAILED:"] + failures), file=sys.stderr)
         raise SystemExit(1)
     print(f"{len(pages)} passed, 0 failed")
+
+
+def local_target_exists(link, base):
+    """A link into the site points at a file it has (a folder only with its index.html)."""
+    if not link.startswith(base):
+        return True  # external links (the repository, Colab, the papers) are not fetched offline
+    path = urllib.parse.unquote(urllib.parse.urlparse(link).path).lstrip("/")
+    target = os.path.join(HTML, path)
+    return os.path.isfile(target) or os.path.isfile(os.path.join(target, "index.html"))
 
 
 def search(page, base, word):

@@ -87,7 +87,9 @@ html_static_path = [os.path.join(ROOT, "docs", "_static")]
 html_css_files = ["book.css"]
 html_favicon = os.path.join(ROOT, "docs", "_static", "favicon.svg")  # else the browser asks for /favicon.ico (404)
 html_last_updated_fmt = None
-html_copy_source = False
+# The sources are published so that each page's download button serves its notebook (.ipynb) or page.
+html_copy_source = True
+html_sourcelink_suffix = ""
 html_show_sourcelink = False
 html_theme_options = {
     "repository_url": REPOSITORY,
