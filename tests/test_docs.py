@@ -170,3 +170,20 @@ def test_versions_page_reads_the_constraint_files(tmp_path, monkeypatch):
     page = docs.versions_page()
     assert "`3.10.0`" in page and "`1.26.4`" in page and "`3.11`" in page
     assert "ci/constraints/colab.txt" in page  # absent here: named as not read, no placeholder row
+
+
+def test_the_repository_address_is_the_one_of_pyproject():
+    """Every address of the project's GitHub repository in the README and the book's pages is pyproject's."""
+    repository = _repository()
+    owner = repository.split("github.com/")[1].split("/")[0]
+    texts = [_readme()]
+    for name in os.listdir(os.path.join(ROOT, "docs")):
+        if name.endswith(".md"):
+            with open(os.path.join(ROOT, "docs", name)) as handle:
+                texts.append(handle.read())
+    found = 0
+    for text in texts:
+        for address in re.findall(r"https://github\.com/" + re.escape(owner) + r"/[\w.-]+", text):
+            assert address == repository, address
+            found += 1
+    assert found >= 20
