@@ -335,7 +335,7 @@ def parallel_lines(theta: float, n: int, seed: int = 0):
 def parallel_lines_distances(theta: float) -> dict:
     """Closed-form distances between P0 and P_theta of WGAN Example 1.
 
-    Arjovsky et al. 2017, Section 2, Example 1: W(P0, P_theta) = |theta|;
+    Arjovsky et al. 2017, Section 2, Example 1: ``W(P0, P_theta) = |theta|``;
     JS = log 2, KL = +inf and TV = 1 when theta != 0, all 0 when theta = 0.
     Only the EM (Wasserstein-1) distance is continuous in theta (Figure 1).
 

@@ -40,7 +40,7 @@ def mode_coverage(samples, centers, std, threshold=3.0) -> dict:
         threshold: radius in standard deviations, > 0 (3 in both papers).
 
     Returns:
-        ``{"modes": int, "high_quality": float, "reverse_kl": float,
+        dict: ``{"modes": int, "high_quality": float, "reverse_kl": float,
         "counts": int64 array (K,) of high-quality samples per mode,
         "n_modes": K}``.
     """

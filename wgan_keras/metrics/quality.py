@@ -295,7 +295,7 @@ class QualityScorer:
         """Inception-Score formula (Salimans et al. 2016) with this classifier.
 
         Returns:
-            ``{"score": exp(E_x KL(p(y|x) || p(y))) in [1, K],
+            dict: ``{"score": exp(E_x KL(p(y|x) || p(y))) in [1, K],
             "class_coverage": fraction of the K classes that are the argmax
             of at least max(1, min_fraction * N) images, "confidence": mean
             max probability}``.

@@ -325,7 +325,8 @@ class AdversarialModel(Trainer, keras.Model):
                 for endless inputs. The stream runs on across passes, so
                 every epoch does exactly this many generator iterations and
                 the progress bar and History count them.
-            epochs, **kwargs: as for ``keras.Model.fit`` (``validation_data``
+            epochs: as for ``keras.Model.fit``.
+            **kwargs: as for ``keras.Model.fit`` (``validation_data``
                 may be an array of held-out samples). ``validation_split`` is
                 not supported: pass ``validation_data``.
 
