@@ -33,6 +33,8 @@ KERAS_BACKEND=tensorflow python -m pytest tests -q -p no:cacheprovider -n 2
 stamp "tensorflow backend: notebooks"
 KERAS_BACKEND=tensorflow python ci/notebooks.py smoke
 KERAS_BACKEND=tensorflow python ci/exercises.py
+stamp "tensorflow backend: the book (build with warnings as errors, browser check)"
+KERAS_BACKEND=tensorflow python ci/docs.py check
 stamp "jax backend, no TensorFlow installed: unit tests"
 KERAS_BACKEND=jax "$jax_python" -m pytest tests -q -p no:cacheprovider -n 2
 stamp "jax backend: notebooks"
