@@ -86,8 +86,15 @@ print("wgan_keras", wgan_keras.__version__, "from", os.path.dirname(where))
 PY
         "$env/bin/wgan-keras" --version
         for backend in tensorflow jax; do
-            "$env/bin/wgan-keras" --backend "$backend" --epochs 1 --steps-per-epoch 20 --hidden 64 --out "run-$backend" --verbose 0 >/dev/null
-            "$py" -c "import json, sys; m = json.load(open(sys.argv[1])); assert m['backend'] == sys.argv[2], m; print(sys.argv[2], 'main job: W1', round(m['w1'], 3))" "run-$backend/metrics.json" "$backend"
+            # As a user runs it: TF_CPP_MIN_LOG_LEVEL unset, so the command itself must hide TensorFlow's C++ lines.
+            env -u TF_CPP_MIN_LOG_LEVEL "$env/bin/wgan-keras" --backend "$backend" --epochs 1 --steps-per-epoch 20 \
+                --hidden 64 --out "run-$backend" --verbose 0 >/dev/null 2>"stderr-$backend.txt"
+            if [ -s "stderr-$backend.txt" ]; then
+                echo "error: wgan-keras --backend $backend wrote to the standard error:" >&2
+                cat "stderr-$backend.txt" >&2
+                exit 1
+            fi
+            "$py" -c "import json, sys; m = json.load(open(sys.argv[1])); assert m['backend'] == sys.argv[2], m; print(sys.argv[2], 'main job: W1', round(m['w1'], 3), '(nothing on the standard error)')" "run-$backend/metrics.json" "$backend"
         done
         "$py" -c "import wgan_keras.exercises as e; print('wgan_keras.exercises:', len(e.__all__), 'names')"
         smoke=$("$py" -c "import json, sys; print(' '.join(f'-p {k} {v}' for k, v in json.load(open(sys.argv[1]))['01_distances.ipynb']['smoke'].items()))" "$root/ci/notebooks.json")
