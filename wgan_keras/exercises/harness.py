@@ -118,7 +118,7 @@ def fmt(value, digits=6):
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        value = float(value)
+        value = float(value) + 0.0  # -0.0 prints as 0
         if math.isnan(value) or math.isinf(value):
             return str(value)
         return f"{value:.{digits}g}"
