@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.special
 from conftest import jax_only, tensorflow_only
+from keras import ops
 
 import wgan_keras as wk
 from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary, wrong
@@ -90,13 +91,20 @@ WRONG = [
     ("penalty", "penalty_one_weight_per_batch", "a fresh weight for each sample"),
     ("penalty", "penalty_without_epsilon", "flat critic: the gradient"),
     ("penalty", "penalty_squared_norm", "TF-GAN reference"),
+    ("penalty", "penalty_stop_gradient", "linear critic on vectors (64, 3), ||A|| = 3: gradient"),
+    ("penalty", "penalty_detached_input_gradient", "linear critic on images (8, 4, 4, 3), ||A|| = 0.5: gradient"),
+    ("penalty", "penalty_as_float", "quadratic critic, a = [0.5, 1, 1.5]: gradient w.r.t. a"),
+    ("one_sided_penalty", "one_sided_penalty_stop_gradient", "||A|| = 3: gradient"),
     ("one_sided_penalty", "penalty_two_sided", "||A|| = 0.5"),
     ("one_sided_penalty", "one_sided_penalty_gaussian_weights", "weights within [0, 1]"),
     ("interpolate", "interpolate_swapped", "eps = 1 gives the real samples"),
     ("interpolate", "interpolate_column", "images"),
     ("critic_loss", "critic_loss_sign_error", "TF-GAN vectors"),
     ("critic_loss", "critic_loss_sum", "a mean, not a sum"),
+    ("critic_loss", "critic_loss_hard_coded", "random: "),
+    ("critic_loss", "critic_loss_numpy", "TF-GAN vectors (4, 1): gradient"),
     ("generator_loss", "generator_loss_sign_error", "TF-GAN vector"),
+    ("generator_loss", "generator_loss_through_numpy", "TF-GAN vector (4, 1): gradient"),
     ("clip", "clip_kernels_only", "biases within [-c, c]"),
     ("clip", "clip_without_assign", "kernels within [-c, c]"),
     ("clip", "clip_by_rescaling", "values already inside [-c, c] unchanged"),
@@ -105,11 +113,14 @@ WRONG = [
     ("js", "js_in_bits", "disjoint supports"),
     ("js", "js_as_kl", "symmetric"),
     ("js", "js_without_zero_convention", "0 log 0"),
+    ("js", "js_overwrites_q", "Dirichlet pairs of 12 outcomes, as scipy"),
     ("optimal_discriminator", "optimal_discriminator_swapped", "disjoint parts"),
     ("gan_value", "gan_value_without_zero_convention", "disjoint supports"),
     ("median_filter", "median_filter_zero_padded", "first 50 points"),
     ("median_filter", "median_filter_nearest", "last 50 points"),
     ("wasserstein_1d", "wasserstein_1d_unsorted", "reverse order"),
+    ("wasserstein_1d", "wasserstein_1d_mean_difference", "equal means, spreads 1 and 3"),
+    ("wasserstein_1d", "wasserstein_1d_mean_difference", "bimodal"),
     ("modes_captured", "modes_captured_any_centre", "counts for B only"),
     ("modes_captured", "modes_captured_per_coordinate", "Euclidean"),
     ("reverse_kl", "reverse_kl_forward", "empty modes"),
@@ -134,6 +145,131 @@ def test_a_one_sided_penalty_without_epsilon_fails_on_jax_where_its_weight_gradi
 def test_a_one_sided_penalty_without_epsilon_passes_on_tensorflow_whose_sqrt_gradient_is_0_without_upstream():
     """Below norm 1 the relu sends no gradient back, and TensorFlow's sqrt gradient of a zero is then 0, not NaN."""
     assert check("one_sided_penalty", wrong.one_sided_penalty_without_epsilon).passed
+
+
+@pytest.mark.parametrize(
+    "name, answer",
+    [
+        ("penalty", "penalty_stop_gradient"),
+        ("penalty", "penalty_detached_input_gradient"),
+        ("penalty", "penalty_as_float"),
+        ("one_sided_penalty", "one_sided_penalty_stop_gradient"),
+    ],
+)
+def test_a_penalty_that_cannot_train_the_critic_fails_every_gradient_case_and_only_those(name, answer):
+    """Issue 19, item 6: the right values, but no gradient reaches the critic's weights."""
+    result = check(name, getattr(wrong, answer))
+    failed = {c.name for c in result.failed}
+    gradients = {c.name for c in result.cases if "gradient" in c.name and not c.name.startswith("flat critic")}
+    assert len(gradients) == 5 and gradients <= failed
+    assert failed - gradients <= {"flat critic: the gradient w.r.t. its weights"}
+
+
+def test_the_penalty_gradient_cases_compare_with_the_closed_form_not_only_with_zero():
+    """The right value with twice the right gradient (``2 P - stop_gradient(P)``) fails the gradient cases only."""
+
+    def doubled(critic, real, fake):
+        value = solutions.penalty(critic, real, fake)
+        return 2.0 * value - ops.stop_gradient(value)
+
+    result = check("penalty", doubled)
+    gradients = {c.name for c in result.cases if c.name.endswith(("gradient", "gradient w.r.t. a"))}
+    assert len(gradients) == 5 and {c.name for c in result.failed} == gradients
+
+
+def test_a_penalty_returned_as_a_python_float_is_told_so_in_full(capsys):
+    """Issue 19, item 10: what came back and what is expected, not a backend's conversion error cut short."""
+    result = wk.exercises.check_penalty(wrong.penalty_as_float)
+    printed = capsys.readouterr().out
+    message = (
+        "returned a Python float (4); expected a scalar tensor made with keras.ops, which training "
+        "differentiates w.r.t. the critic's weights: float(), .item(), .numpy() and numpy functions cut that gradient"
+    )
+    failed = {c.name: c.received for c in result.failed}
+    assert failed["linear critic on vectors (64, 3), ||A|| = 3: gradient"] == message
+    assert f"    received: {message}" in printed.splitlines()
+    assert "Cannot convert" not in printed and "Tracer" not in printed
+
+
+def test_a_loss_computed_through_numpy_is_told_why_its_gradient_fails():
+    failed = {c.name: c.received for c in check("generator_loss", wrong.generator_loss_through_numpy).failed}
+    received = failed["TF-GAN vector (4, 1): gradient w.r.t. D(G(z))"]
+    if wk.autodiff.backend() == "jax":
+        assert received.startswith("turns a tensor into a Python or numpy value on the way (TracerArrayConversionError")
+    else:
+        assert received.startswith("all 0: no gradient reaches them")
+    numpy = {c.name: c.received for c in check("critic_loss", wrong.critic_loss_numpy).failed}
+    assert numpy["TF-GAN vectors (4, 1): gradient w.r.t. D(x) and D(G(z))"].startswith(
+        "returned a numpy float32 (0.225)"
+    )
+
+
+def test_a_critic_loss_hard_coded_on_the_fixed_batches_fails_the_random_ones_on_every_seed():
+    """Issue 19, item 8: the value looked up by batch size passes the four fixed cases, not a drawn batch."""
+    for seed in range(20):
+        result = check("critic_loss", wrong.critic_loss_hard_coded, seed=seed)
+        assert [c.name for c in result.cases[:4] if c.passed] == [c.name for c in result.cases[:4]]
+        assert any(c.name.startswith("random: ") for c in result.failed)
+
+
+def test_the_difference_of_the_means_fails_w1_where_the_quantiles_cross_on_every_seed():
+    """Issue 19, item 7; the random case is drawn again until its quantile functions cross."""
+    for seed in range(50):
+        result = check("wasserstein_1d", wrong.wasserstein_1d_mean_difference, seed=seed)
+        assert result.cases[-1].name.startswith("random: ") and not result.cases[-1].passed
+
+
+def scribbling(fn):
+    """``fn``, which then writes ones over every numpy array it was given (a student's in-place slip)."""
+
+    def wrapper(*args):
+        result = fn(*args)
+        result = np.array(result) if isinstance(result, np.ndarray) else result  # not a view of an argument
+        for argument in args:
+            if isinstance(argument, np.ndarray) and argument.flags.writeable:
+                argument[...] = 1
+        return result
+
+    return wrapper
+
+
+@pytest.mark.parametrize("name", sorted(set(CHECKS) - {"clip"}))
+def test_a_function_that_writes_into_its_arguments_cannot_change_what_it_is_compared_with(name):
+    """Issue 19, item 9: expected values are computed before the call and the function gets copies."""
+    result = check(name, scribbling(getattr(solutions, name)))
+    assert result.passed, [(c.name, c.expected, c.received) for c in result.failed]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_reference_solution_passes_the_random_cases_of_any_seed(name, seed):
+    result = check(name, getattr(solutions, name), seed=seed)
+    assert result.passed, [(c.name, c.expected, c.received) for c in result.failed]
+    assert result.seed == seed and any(c.name.startswith("random: ") for c in result.cases)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_seed_a_check_prints_draws_the_same_cases_again(name, capsys):
+    first = CHECKS[name](getattr(solutions, name))
+    printed = capsys.readouterr().out.splitlines()
+    assert (
+        printed[1]
+        == f"  random cases drawn with seed={first.seed} ({first.name}(..., seed={first.seed}) draws them again)"
+    )
+    again = check(name, getattr(solutions, name), seed=first.seed)
+    assert [(c.name, c.expected) for c in again.cases] == [(c.name, c.expected) for c in first.cases]
+
+
+def test_a_check_draws_its_seed_from_numpys_generator_so_a_seeded_notebook_repeats_it():
+    keras.utils.set_random_seed(11)
+    first, second = check("js", solutions.js), check("js", solutions.js)
+    keras.utils.set_random_seed(11)
+    assert check("js", solutions.js).seed == first.seed != second.seed
+
+
+def test_a_check_given_a_bad_seed_names_the_argument():
+    with pytest.raises(ValueError, match="seed must be"):
+        wk.exercises.check_js(solutions.js, seed=-1)
 
 
 def test_every_wrong_answer_is_tested():

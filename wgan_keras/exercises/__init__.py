@@ -6,6 +6,10 @@ per case (its name, the expected and the received value, PASS or FAIL) and
 returns a :class:`CheckResult`. A function that raises is a failed case
 showing the exception's type and message, never a traceback. The checks use
 ``keras.ops`` and numpy only, so they run on the TensorFlow and JAX backends.
+Beside fixed reference cases each check draws cases at random from its
+``seed`` (``None``: drawn from numpy's global generator; printed, so that
+``check_<name>(fn, seed=...)`` repeats them); the losses and the penalties
+are also differentiated, their gradients compared with closed forms.
 
 One module per notebook holds its checks:
 

@@ -4,11 +4,17 @@ Each is a plain callable ``critic(x, training=...)`` returning ``(batch, 1)``
 values, like a ``keras.Model``, and works inside ``wk.autodiff.input_gradient``
 on both backends:
 
-* :class:`LinearCritic`: ``f(x) = <A, x>`` over all non-batch axes, so
+* :class:`LinearCritic`: ``f(x) = <A, x> + b`` over all non-batch axes, so
   ``grad f = A`` at every point and the penalty is ``(||A|| - 1)^2``
-  whatever the interpolation weights (WGAN-GP Algorithm 1, line 7).
-* :class:`QuadraticCritic`: ``f(x) = ||x||^2 / 2``, so ``grad f(x^) = x^``:
-  the penalty depends on where the weights put ``x^``.
+  whatever the interpolation weights (WGAN-GP Algorithm 1, line 7); its
+  gradient w.r.t. ``A`` is ``2 (||A|| - 1) A / ||A||``, w.r.t. ``b`` zero.
+* :class:`QuadraticCritic`: ``f(x) = sum_j a_j x_j^2 / 2`` (``a = 1``:
+  ``||x||^2 / 2``), so ``grad f(x^) = a x^``: the penalty and its gradient
+  w.r.t. ``a`` depend on where the weights put ``x^``.
+
+The weights ``A``, ``b`` and ``a`` are ``keras.Variable``s listed in
+``trainable_variables``, so a check differentiates the student's penalty
+w.r.t. them as the training step does.
 * :class:`RecordingCritic`: any critic, remembering each batch it is
   evaluated at (inside a JAX trace through ``jax.debug.callback``).
 * :func:`flat_critic`: a ``keras.Model`` ``f(x) = <w, x>`` with ``w = 0``:
@@ -26,10 +32,13 @@ def _sum_over_samples(values):
 
 
 class LinearCritic:
-    """``f(x) = <A, x>``: the gradient is ``A`` everywhere."""
+    """``f(x) = <A, x> + b``: the gradient is ``A`` everywhere."""
 
-    def __init__(self, weights):
+    def __init__(self, weights, bias=0.0):
         self.weights = np.asarray(weights, dtype="float32")
+        self.kernel = keras.Variable(self.weights, name="kernel")
+        self.bias = keras.Variable(np.float32(bias), name="bias")
+        self.trainable_variables = [self.kernel, self.bias]
 
     @property
     def gradient_norm(self):
@@ -37,15 +46,20 @@ class LinearCritic:
 
     def __call__(self, x, training=None, **kwargs):
         x = ops.convert_to_tensor(x)
-        return _sum_over_samples(x * ops.cast(self.weights, x.dtype))
+        return _sum_over_samples(x * ops.cast(self.kernel, x.dtype)) + ops.cast(self.bias, x.dtype)
 
 
 class QuadraticCritic:
-    """``f(x) = ||x||^2 / 2``: the gradient at ``x`` is ``x`` itself."""
+    """``f(x) = sum_j a_j x_j^2 / 2`` (``a = 1`` unless given): the gradient at ``x`` is ``a x``."""
+
+    def __init__(self, scales=None, shape=None):
+        scales = np.ones(shape or (), "float32") if scales is None else np.asarray(scales, "float32")
+        self.scales = keras.Variable(scales, name="scales")
+        self.trainable_variables = [self.scales]
 
     def __call__(self, x, training=None, **kwargs):
         x = ops.convert_to_tensor(x)
-        return _sum_over_samples(0.5 * ops.square(x))
+        return _sum_over_samples(0.5 * ops.cast(self.scales, x.dtype) * ops.square(x))
 
 
 class RecordingCritic:
@@ -59,6 +73,12 @@ class RecordingCritic:
     def __init__(self, inner):
         self.inner = inner
         self.seen = []
+        self.trainable_variables = list(getattr(inner, "trainable_variables", []))
+
+    def clear(self):
+        """Forget the batches seen so far (waiting, on JAX, for callbacks still under way)."""
+        self.batches()
+        self.seen.clear()
 
     def __call__(self, x, training=None, **kwargs):
         x = ops.convert_to_tensor(x)

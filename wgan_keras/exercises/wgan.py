@@ -10,6 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from wgan_keras.exercises import harness
 from wgan_keras.exercises.harness import Once, approx_case, fmt, require_function, run
 
 #: TF-GAN's reference vectors (losses_impl_test.py): critic values of real and generated samples.
@@ -22,16 +23,53 @@ def _tensor(values, shape=None):
     return ops.convert_to_tensor(array if shape is None else array.reshape(shape))
 
 
-def check_critic_loss(critic_loss, show=True):
+def _loss_gradient_case(name, loss, arrays, expected, expected_text):
+    """The gradient of ``loss(*arrays)`` w.r.t. each of its inputs, against ``expected`` (one array per input).
+
+    The training step differentiates the loss through the critic's values
+    (WGAN Algorithm 1, lines 5 and 10), so a loss that sends no gradient back
+    (numpy, ``float()``, ``stop_gradient``) cannot train anything.
+    """
+    arrays = [np.asarray(a, "float32") for a in arrays]
+    expected = np.concatenate([np.ravel(e) for e in expected])
+
+    def judge():
+        values = [keras.Variable(a.copy(), name=f"values_{i}") for i, a in enumerate(arrays)]
+        _, gradients = harness.differentiate(
+            lambda: loss(*(ops.convert_to_tensor(v) for v in values)), values, "the critic's values"
+        )
+        return harness.gradient_text(expected, np.concatenate([g.ravel() for g in gradients]))
+
+    return name, expected_text, judge
+
+
+def _random_values(rng):
+    """A batch of critic values shaped ``(n, 1)``: sizes other than the fixed cases' 2, 3, 4 and 8.
+
+    A few sizes only: JAX compiles its operations once per shape; the values are new at each call.
+    """
+    n = int(rng.choice([5, 16, 64]))
+    return (rng.standard_normal((n, 1)) * rng.uniform(0.5, 5.0) + rng.uniform(-5.0, 5.0)).astype("float32")
+
+
+def check_critic_loss(critic_loss, show=True, seed=None):
     """Check ``critic_loss(real_values, fake_values)``: ``E f(G(z)) - E f(x)`` (Algorithm 1, line 5, negated).
 
     TF-GAN's reference vectors give 0.225; values shaped ``(batch, 1)`` as a
     critic returns them give the same; a mean, not a sum; a critic that rates
     real samples higher has a negative loss, whose negation is the
-    Wasserstein estimate.
+    Wasserstein estimate. The loss trains the critic, so its gradient w.r.t.
+    the values must be ``-1/n`` for each real and ``+1/n`` for each fake
+    one. Batches of random size and values are drawn from ``seed`` (printed).
     """
     require_function("critic_loss", critic_loss)
+    seed = harness.draw_seed(seed)
+    rng = np.random.default_rng(seed)
     real, fake = TF_GAN_REAL, TF_GAN_FAKE
+    drawn_real = _random_values(rng)
+    drawn_fake = (rng.standard_normal(drawn_real.shape) * 3.0 + rng.uniform(-5.0, 5.0)).astype("float32")
+    n = len(drawn_real)
+    drawn = float(np.mean(drawn_fake.astype(np.float64)) - np.mean(drawn_real.astype(np.float64)))
     return run(
         "check_critic_loss",
         [
@@ -51,18 +89,45 @@ def check_critic_loss(critic_loss, show=True):
                 -2.0,
                 lambda: critic_loss(_tensor([3.0, 3.0]), _tensor([1.0, 1.0])),
             ),
+            _loss_gradient_case(
+                "TF-GAN vectors (4, 1): gradient w.r.t. D(x) and D(G(z))",
+                critic_loss,
+                [np.reshape(real, (4, 1)), np.reshape(fake, (4, 1))],
+                [np.full(4, -0.25), np.full(4, 0.25)],
+                "-1/4 for each D(x), +1/4 for each D(G(z))",
+            ),
+            approx_case(
+                f"random: {n} values each, shaped ({n}, 1)",
+                drawn,
+                lambda: critic_loss(_tensor(drawn_real), _tensor(drawn_fake)),
+                rtol=1e-5,
+                atol=1e-5,
+            ),
+            _loss_gradient_case(
+                f"random: {n} values each: gradient",
+                critic_loss,
+                [drawn_real, drawn_fake],
+                [np.full(n, -1.0 / n), np.full(n, 1.0 / n)],
+                f"-1/{n} for each D(x), +1/{n} for each D(G(z))",
+            ),
         ],
         show,
+        seed,
     )
 
 
-def check_generator_loss(generator_loss, show=True):
+def check_generator_loss(generator_loss, show=True, seed=None):
     """Check ``generator_loss(fake_values)``: ``-E f(G(z))`` (Algorithm 1, line 10).
 
     TF-GAN's reference vector gives -3.125; the generator gains by raising
-    the critic's values of its samples.
+    the critic's values of its samples: the gradient w.r.t. each of ``n``
+    values is ``-1/n`` (it reaches the generator through them). A batch of
+    random size and values is drawn from ``seed`` (printed).
     """
     require_function("generator_loss", generator_loss)
+    seed = harness.draw_seed(seed)
+    drawn_fake = _random_values(np.random.default_rng(seed))
+    n = len(drawn_fake)
     fake = TF_GAN_FAKE
     return run(
         "check_generator_loss",
@@ -77,8 +142,25 @@ def check_generator_loss(generator_loss, show=True):
                 -2.0,
                 lambda: generator_loss(_tensor([2.0, 2.0, 2.0])),
             ),
+            _loss_gradient_case(
+                "TF-GAN vector (4, 1): gradient w.r.t. D(G(z))",
+                generator_loss,
+                [np.reshape(fake, (4, 1))],
+                [np.full(4, -0.25)],
+                "-1/4 for each D(G(z))",
+            ),
+            approx_case(
+                f"random: {n} values shaped ({n}, 1)",
+                -float(np.mean(drawn_fake.astype(np.float64))),
+                lambda: generator_loss(_tensor(drawn_fake)),
+                atol=1e-5,
+            ),
+            _loss_gradient_case(
+                f"random: {n} values: gradient", generator_loss, [drawn_fake], [np.full(n, -1.0 / n)], f"-1/{n} each"
+            ),
         ],
         show,
+        seed,
     )
 
 
@@ -120,7 +202,32 @@ def _kind(variable):
     return "moving statistic"
 
 
-def check_clip(clip, show=True):
+def _snapshot(critic):
+    return {v.path: np.array(ops.convert_to_numpy(v), np.float64) for v in critic.variables}
+
+
+def _clip_problems(critic, before, after, c):
+    """What is wrong after clipping to ``[-c, c]``: empty when every rule of :func:`check_clip` holds."""
+    problems = []
+    c32 = float(np.float32(c))  # the bound as the float32 variables hold it
+    for variable in critic.variables:
+        path, kind = variable.path, _kind(variable)
+        old, new = before[path], after[path]
+        if kind == "moving statistic":
+            if not np.array_equal(old, new):
+                problems.append(f"{path} changed")
+            continue
+        inside = np.abs(old) <= c
+        if float(np.max(np.abs(new))) > c * (1 + 1e-6):
+            problems.append(f"{kind} max |w| = {fmt(float(np.max(np.abs(new))), 4)}")
+        elif np.any(inside) and float(np.max(np.abs(new[inside] - old[inside]))) > 1e-7:
+            problems.append(f"{kind} values inside [-c, c] changed")
+        elif np.any(~inside) and float(np.max(np.abs(new[~inside] - np.sign(old[~inside]) * c32))) > 1e-7:
+            problems.append(f"{kind} values outside [-c, c] not at the bound")
+    return list(dict.fromkeys(problems))
+
+
+def check_clip(clip, show=True, seed=None):
     """Check ``clip(variables, clip_value)``: ``w <- clip(w, -c, c)`` in place (Algorithm 1, line 7).
 
     The check calls ``clip(critic.trainable_variables, c)`` on a critic with
@@ -129,15 +236,20 @@ def check_clip(clip, show=True):
     ``[-c, c]`` (the official code clamps every ``netD.parameters()``),
     values already inside stay as they were, values outside go to the
     nearest bound, and the moving statistics, which are not trainable, stay.
+    A critic of random kernels and a random ``c`` are drawn from ``seed``
+    (printed).
     """
     require_function("clip", clip)
+    seed = harness.draw_seed(seed)
+    rng = np.random.default_rng(seed)
+    critic_seed, drawn_c = int(rng.integers(2**31)), float(np.round(10 ** rng.uniform(-2.3, -0.5), 4))
     c = 0.1
     critic = clipping_critic(seed=0)
-    before = {v.path: np.array(ops.convert_to_numpy(v), np.float64) for v in critic.variables}
+    before = _snapshot(critic)
 
     def clipped():
         clip(critic.trainable_variables, c)
-        return {v.path: np.array(ops.convert_to_numpy(v), np.float64) for v in critic.variables}
+        return _snapshot(critic)
 
     after = Once(clipped)
     by_kind = {}
@@ -179,6 +291,13 @@ def check_clip(clip, show=True):
         worst = max(float(np.max(np.abs(ops.convert_to_numpy(v)))) for v in small.trainable_variables)
         return f"max |w| = {fmt(worst, 4)}", worst <= 0.01 * (1 + 1e-6)
 
+    def random_critic():
+        drawn = clipping_critic(seed=critic_seed)
+        old = _snapshot(drawn)
+        clip(drawn.trainable_variables, drawn_c)
+        problems = _clip_problems(drawn, old, _snapshot(drawn), drawn_c)
+        return ("; ".join(problems) if problems else "all as above"), not problems
+
     return run(
         "check_clip",
         [
@@ -189,6 +308,8 @@ def check_clip(clip, show=True):
             ("values outside [-c, c] set to the nearest bound", "distance 0", outside_to_bound),
             ("moving mean and variance untouched (not trainable)", "untouched", statistics_untouched),
             ("the paper's c = 0.01 on a fresh critic", "max |w| <= 0.01", paper_value),
+            (f"random: a fresh critic, c = {drawn_c:g}: all the rules above", "all as above", random_critic),
         ],
         show,
+        seed,
     )

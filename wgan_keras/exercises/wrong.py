@@ -86,6 +86,31 @@ def one_sided_penalty_gaussian_weights(critic, real, fake):
     return ops.mean(ops.square(ops.relu(_norms(gradients, list(range(1, len(gradients.shape)))) - 1.0)))
 
 
+def penalty_stop_gradient(critic, real, fake):
+    """The right value behind ``stop_gradient``: it cannot train the critic (the linear critics' gradients)."""
+    return ops.stop_gradient(solutions.penalty(critic, real, fake))
+
+
+def one_sided_penalty_stop_gradient(critic, real, fake):
+    """The one-sided penalty behind ``stop_gradient``: the right value, no gradient for the critic."""
+    return ops.stop_gradient(solutions.one_sided_penalty(critic, real, fake))
+
+
+def penalty_detached_input_gradient(critic, real, fake):
+    """The input gradient taken as a constant: PyTorch ports without ``create_graph=True``, no nested tape.
+
+    The value is right, but the penalty no longer depends on the critic's
+    weights (the linear critics' gradients are 0).
+    """
+    gradients = ops.stop_gradient(_gradients(critic, real, fake, _uniform(real)))
+    return ops.mean(ops.square(_norms(gradients, list(range(1, len(gradients.shape)))) - 1.0))
+
+
+def penalty_as_float(critic, real, fake):
+    """``float(penalty)``: a Python number, with no gradient to train the critic (said in full in the table)."""
+    return float(ops.convert_to_numpy(solutions.penalty(critic, real, fake)))
+
+
 def penalty_two_sided(critic, real, fake):
     """The two-sided penalty given as the one-sided one: norms below 1 cost too."""
     return solutions.penalty(critic, real, fake)
@@ -110,6 +135,16 @@ def critic_loss_sign_error(real_values, fake_values):
     return ops.mean(real_values) - ops.mean(fake_values)
 
 
+def critic_loss_hard_coded(real_values, fake_values):
+    """The fixed cases' answers looked up by batch size: right on TF-GAN's vectors, wrong on a random batch."""
+    return 0.225 if int(np.prod(ops.shape(real_values))) in (4, 8) else -2.0
+
+
+def critic_loss_numpy(real_values, fake_values):
+    """``np.mean(fake) - np.mean(real)``: the right number, a numpy float that no gradient passes through."""
+    return np.mean(ops.convert_to_numpy(fake_values)) - np.mean(ops.convert_to_numpy(real_values))
+
+
 def critic_loss_sum(real_values, fake_values):
     """Sums instead of means: the loss grows with the batch size."""
     return ops.sum(fake_values) - ops.sum(real_values)
@@ -118,6 +153,14 @@ def critic_loss_sum(real_values, fake_values):
 def generator_loss_sign_error(fake_values):
     """``E f(G(z))``: the generator would lower the critic's values of its own samples."""
     return ops.mean(fake_values)
+
+
+def generator_loss_through_numpy(fake_values):
+    """Computed in numpy and made a tensor again: the right value, cut off from the critic's values.
+
+    TensorFlow sends back no gradient (zeros); JAX refuses to turn a traced value into numpy.
+    """
+    return ops.convert_to_tensor(-np.mean(ops.convert_to_numpy(fake_values)))
 
 
 def clip_kernels_only(variables, clip_value):
@@ -162,6 +205,12 @@ def js_as_kl(p, q):
     p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.sum(np.where(p > 0, p * np.log(p / q), 0.0)))
+
+
+def js_overwrites_q(p, q):
+    """Writes ``p`` into ``q`` and returns 0: passes a check that computes its reference after the call."""
+    q[:] = p
+    return 0.0
 
 
 def js_without_zero_convention(p, q):
@@ -209,6 +258,11 @@ def median_filter_nearest(values, window=101):
 def wasserstein_1d_unsorted(x, y):
     """``mean |x_i - y_i|`` in the given order: the cost of one plan, not of the best."""
     return float(np.mean(np.abs(np.ravel(x) - np.ravel(y))))
+
+
+def wasserstein_1d_mean_difference(x, y):
+    """``|mean x - mean y|``: W1 only when one sample lies above the other at every quantile."""
+    return abs(float(np.mean(x)) - float(np.mean(y)))
 
 
 # ----------------------------------------------------------------------- modes
