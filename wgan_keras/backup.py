@@ -66,13 +66,19 @@ def partial_path(path, pid=None):
     return f"{path}.{tag}{os.path.splitext(path)[1]}"
 
 
-def remove_stale_partials(folder):
-    """Remove the temporary files of other processes in ``folder`` (call it only while no other writer runs)."""
+def remove_stale_partials(folder, of=None):
+    """Remove other processes' temporary files in ``folder`` (only while no other process writes there).
+
+    ``of``: a test on the name of the file a temporary file was for (only those are removed); default all.
+    """
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
         match = PARTIAL.search(name)
-        if match and match["pid"] != str(os.getpid()):
+        if not match or match["pid"] == str(os.getpid()):
+            continue
+        target = name[: match.start()] + (".weights.h5" if name.endswith(".weights.h5") else "")
+        if of is None or of(target):
             os.remove(os.path.join(folder, name))
 
 

@@ -646,7 +646,7 @@ def _run(args, progress):
     from wgan_keras.data import DatasetNotFoundError
 
     # The lock is ours: temporary files of an earlier, killed process are stale.
-    remove_stale_partials(out)
+    remove_stale_partials(out, of=lambda name: name in ARTEFACTS or bool(DAMAGED.match(name)))
     remove_stale_partials(os.path.join(out, "backup"))
 
     keras.utils.set_random_seed(args.seed)
