@@ -28,13 +28,13 @@ def problem(backend, choose="--backend {}"):
         choose: how the caller picks a backend, ``{}`` standing for its name
             (``"--backend {}"``, ``"-p backend {}"``, ``"KERAS_BACKEND={}"``).
     """
+    if backend in SUPPORTED and importlib.util.find_spec(backend) is not None:
+        return None
     present = installed()
     have = f"installed here: {', '.join(present)}" if present else "neither is installed here"
     usable = " or ".join(choose.format(name) for name in present)
     install = " or ".join(_INSTALL[name] for name in SUPPORTED)
     if backend in SUPPORTED:
-        if backend in present:
-            return None
         other = f", or use {usable}" if usable else ""
         return (
             f"the {backend} backend is not installed in this environment ({have}): install it ({_INSTALL[backend]})"
