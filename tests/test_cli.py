@@ -1,12 +1,17 @@
 """The command line refuses bad input at once, in one line, and never mixes or loses runs."""
 
 import csv
+import json
 import os
+import re
+import shlex
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
-from conftest import ROOT, subprocess_env
+from conftest import HAS_TENSORFLOW, ROOT, subprocess_env
 
 CLI = [
     sys.executable,
@@ -86,3 +91,141 @@ def test_a_model_file_the_command_did_not_write_is_never_replaced(tmp_path):
     result = run("--out", str(out))
     assert result.returncode == 2 and "did not write" in result.stderr
     assert (out / "model.keras").read_text() == "a user's model"
+
+
+# ------------------------------------------------------------------ issue 19
+def backed_up_epoch(out):
+    try:
+        with open(os.path.join(out, "backup", "backup.json")) as handle:
+            return json.load(handle)["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def start(*args):
+    return subprocess.Popen(
+        CLI + ["--verbose", "0"] + list(args),
+        env=subprocess_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(process, ready, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None and not ready():
+        time.sleep(0.005)
+    assert process.poll() is None, "the run ended too early"
+
+
+def test_a_second_run_on_the_same_out_is_refused_at_once_naming_the_first(tmp_path):
+    """Issue 19 item 2: the first run holds a lock on --out; it trains on, untouched."""
+    out = str(tmp_path / "run")
+    first = start("--out", out, "--epochs", "30", "--steps-per-epoch", "3")
+    try:
+        wait_for(first, lambda: backed_up_epoch(out) >= 1)
+        first.send_signal(signal.SIGSTOP)  # holds its lock while the others try
+        for other in (["--n-critic", "3"], []):  # other settings; the very same command
+            second = run("--verbose", "0", "--out", out, "--epochs", "30", "--steps-per-epoch", "3", *other)
+            assert second.returncode == 2, second.stderr
+            assert f"process {first.pid}" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGCONT)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    with open(os.path.join(out, "run.json")) as handle:
+        assert json.load(handle)["settings"]["n_critic"] == 5
+    with open(os.path.join(out, "history.csv")) as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == [str(i) for i in range(30)]
+    with open(os.path.join(out, "metrics.json")) as handle:
+        assert json.load(handle)["generator_iterations"] == 90
+
+
+def test_a_killed_run_releases_its_lock(tmp_path):
+    out = str(tmp_path / "run")
+    first = start("--out", out, "--epochs", "30", "--steps-per-epoch", "3")
+    wait_for(first, lambda: backed_up_epoch(out) >= 1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    again = run("--verbose", "0", "--out", out, "--epochs", "30", "--steps-per-epoch", "3")
+    assert again.returncode == 0, again.stderr
+    assert '"generator_iterations": 90' in again.stdout
+
+
+def test_a_run_refused_for_too_little_data_leaves_nothing_and_the_corrected_command_runs(tmp_path):
+    """Issue 19 item 3: everything is validated before anything is written into --out."""
+    out = tmp_path / "run"
+    digits = ["--data", "digits", "--epochs", "1", "--steps-per-epoch", "1", "--verbose", "0", "--out", str(out)]
+    refused = run(*digits, "--batch-size", "5000")
+    assert refused.returncode == 2, refused.stderr
+    assert "--batch-size" in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists()
+    out.mkdir()  # a folder the user made for it stays, empty
+    assert run(*digits, "--batch-size", "5000").returncode == 2 and os.listdir(out) == []
+    corrected = run(*digits, "--batch-size", "64")
+    assert corrected.returncode == 0, corrected.stderr
+    assert '"generator_iterations": 1' in corrected.stdout
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("torch", "does not support the torch backend yet"),
+        ("foo", "'foo' is not a Keras backend"),
+    ],
+)
+def test_an_unsupported_keras_backend_is_refused_in_one_line(tmp_path, value, message):
+    """Issue 19 item 12: no traceback, nothing written; the line names the supported, installed backends."""
+    out = tmp_path / "out"
+    result = subprocess.run(
+        CLI + ["--out", str(out)],
+        env=subprocess_env(KERAS_BACKEND=value),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"KERAS_BACKEND={value}" in lines[0] and message in lines[0]
+    assert "tensorflow" in lines[0] and "jax" in lines[0] and "installed" in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.skipif(HAS_TENSORFLOW, reason="needs an environment without TensorFlow")
+def test_the_tensorflow_backend_where_it_is_not_installed_is_refused_in_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--backend", "tensorflow")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tensorflow" in lines[0] and "not installed" in lines[0]
+    assert "pip install tensorflow" in lines[0] and "--backend jax" in lines[0]
+    assert not out.exists()
+
+
+def test_ctrl_c_prints_one_line_and_exits_130_and_the_rerun_resumes(tmp_path):
+    """Issue 19 item 13: the epoch, the last backup and the command that resumes; no traceback."""
+    out = str(tmp_path / "run")
+    args = ["--out", out, "--epochs", "30", "--steps-per-epoch", "3"]
+    process = start(*args)
+    wait_for(process, lambda: backed_up_epoch(out) >= 2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    # One line of ours (TensorFlow's C++ start-up lines may come before it, whatever TF_CPP_MIN_LOG_LEVEL says).
+    lines = [line for line in err.splitlines() if "interrupt" in line.lower()]
+    assert len(lines) == 1 and err.strip().endswith(lines[0]) and "Traceback" not in err, err
+    backup = backed_up_epoch(out)
+    assert re.search(r"interrupted in epoch \d+/30", lines[0]) and f"epoch {backup}" in lines[0]
+    command = lines[0].split("resume with: ")[-1]
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "wgan_keras.train"] and "--out" in words
+    resumed = subprocess.run(
+        [sys.executable] + words[1:], env=subprocess_env(), cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f'"resumed_from_epoch": {backup}' in resumed.stdout and '"generator_iterations": 90' in resumed.stdout
+    with open(os.path.join(out, "history.csv")) as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == [str(i) for i in range(30)]

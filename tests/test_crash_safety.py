@@ -1,7 +1,11 @@
 """Crash safety: real SIGKILLs of the command line, torn and corrupted backups, multi-worker training."""
 
+import glob
+import importlib.util
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -108,12 +112,12 @@ def test_sigkill_mid_epoch_then_the_same_command_resumes_to_the_same_weights(tmp
     assert os.path.getmtime(os.path.join(killed, "model.keras")) == before
 
 
-@pytest.mark.parametrize("artefact", ["model.keras.partial.keras", "model.keras"])
+@pytest.mark.parametrize("artefact", ["model.keras.partial-*.keras", "model.keras"])
 def test_a_kill_while_the_files_are_written_loses_nothing(tmp_path, straight, artefact):
-    """Killed while model.keras is written, or as soon as it appears (the evaluation, the figure and
-    metrics.json still to come): the same command finishes the run."""
+    """Killed while model.keras is written (its temporary name carries the process id), or as soon as it
+    appears (the evaluation, the figure and metrics.json still to come): the same command finishes the run."""
     out = str(tmp_path / "run")
-    kill_when(["--out", out], lambda: os.path.exists(os.path.join(out, artefact)))
+    kill_when(["--out", out], lambda: bool(glob.glob(os.path.join(out, artefact))))
     assert not os.path.exists(os.path.join(out, "metrics.json"))
     if os.path.exists(os.path.join(out, "model.keras")):
         model_weights(os.path.join(out, "model.keras"))  # complete, never a 0-byte file
@@ -232,3 +236,235 @@ def test_tensorflow_multi_worker_mirrored_strategy_matches_one_worker(tmp_path):
             np.testing.assert_allclose(worker_history[key], single_history[key], rtol=1e-4, atol=1e-5)
         for key in (k for k in single.files if k.startswith("w")):
             np.testing.assert_allclose(worker[key], single[key], rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------- the command line, run in this process (issue 19)
+TINY = ["--data", "8gaussians", "--hidden", "16", "--depth", "1", "--batch-size", "32", "--steps-per-epoch", "3"]
+TINY += ["--verbose", "0"]
+
+
+def train_in_process(monkeypatch, capsys, *args, interrupt_after=None):
+    """``python -m wgan_keras.train TINY args`` in this process: ``(exit code, stdout, stderr)``.
+
+    ``interrupt_after=k``: Ctrl-C right after epoch k's backup is written (the state a kill leaves then).
+    """
+    from wgan_keras import train
+
+    monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())  # restored if --backend sets it
+    if interrupt_after is not None:
+        original = wk.backup.AtomicBackupAndRestore.on_epoch_end
+
+        def then_interrupted(self, epoch, logs=None):
+            original(self, epoch, logs)
+            if epoch + 1 == interrupt_after:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(wk.backup.AtomicBackupAndRestore, "on_epoch_end", then_interrupted)
+    if capsys is not None:
+        capsys.readouterr()
+    try:
+        code = train.main(TINY + list(args))
+    except KeyboardInterrupt:
+        code = "KeyboardInterrupt"  # the old command line let it through
+    finally:
+        monkeypatch.undo()
+    captured = capsys.readouterr() if capsys is not None else None
+    return code, captured and captured.out, captured and captured.err
+
+
+def history_epochs(out):
+    with open(os.path.join(out, "history.csv")) as handle:
+        return [line.split(",")[0] for line in handle.read().split()[1:]]
+
+
+@pytest.fixture(scope="module")
+def straight_tiny(tmp_path_factory):
+    """The uninterrupted tiny run (4 epochs of 3 iterations), trained in this process."""
+    out = str(tmp_path_factory.mktemp("tiny") / "straight")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        code, _, _ = train_in_process(monkeypatch, None, "--epochs", "4", "--out", out)
+    assert code == 0
+    return out
+
+
+def test_a_run_without_its_run_json_refuses_other_settings_and_resumes_the_same(
+    tmp_path, monkeypatch, capsys, straight_tiny
+):
+    """Issue 19 item 4: the backup carries the settings it was made with."""
+    out = str(tmp_path / "run")
+    code, _, _ = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, interrupt_after=2)
+    assert code in (130, "KeyboardInterrupt") and backed_up_epoch(out) == 2
+    os.remove(os.path.join(out, "run.json"))
+    code, _, err = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, "--n-critic", "3")
+    assert code == 2 and "--n-critic: 5 in the run, 3 now" in err and "Traceback" not in err
+    code, _, err = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, "--hidden", "32")
+    assert code == 2 and "--hidden: 16 in the run, 32 now" in err
+    code, out_text, err = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out)
+    assert code == 0, err
+    assert '"resumed_from_epoch": 2' in out_text and '"generator_iterations": 12' in out_text
+    assert_same_model(os.path.join(straight_tiny, "model.keras"), os.path.join(out, "model.keras"))
+    with open(os.path.join(out, "run.json")) as handle:
+        assert json.load(handle)["settings"]["n_critic"] == 5
+    assert history_epochs(out) == ["0", "1", "2", "3"]
+
+
+def test_a_backup_that_does_not_record_its_settings_and_no_run_json_is_refused(tmp_path, monkeypatch, capsys):
+    """Issue 19 item 4: when the settings cannot be read, the check refuses instead of guessing."""
+    out = str(tmp_path / "run")
+    train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, interrupt_after=1)
+    metadata_path = os.path.join(out, "backup", "backup.json")
+    with open(metadata_path) as handle:
+        metadata = json.load(handle)
+    metadata.pop("run", None)  # a backup written before backups recorded their settings
+    with open(metadata_path, "w") as handle:
+        json.dump(metadata, handle)
+    os.remove(os.path.join(out, "run.json"))
+    before = sorted(os.listdir(out))
+    code, _, err = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out)
+    assert code == 2 and "run.json" in err and "--overwrite" in err and "Traceback" not in err
+    assert sorted(os.listdir(out)) == before and backed_up_epoch(out) == 1
+
+
+@pytest.mark.parametrize("damage", ["all", "one row"])
+def test_a_damaged_history_is_reported_and_what_can_be_read_is_kept(tmp_path, monkeypatch, capsys, damage):
+    """Issue 19 item 5: never silently drop the epochs before the backup; keep the damaged file too."""
+    out = str(tmp_path / "run")
+    train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, interrupt_after=2)
+    path = os.path.join(out, "history.csv")
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+    damaged = "\x00garbage \xff\n" if damage == "all" else "\n".join([lines[0], lines[1], "#1,x,y"]) + "\n"
+    with open(path, "w") as handle:
+        handle.write(damaged)
+    code, _, err = train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out)
+    assert code == 0, err
+    kept = [] if damage == "all" else ["0"]
+    missing = "0, 1" if damage == "all" else "1"
+    assert "history.csv" in err and f"epochs {missing}" in err
+    assert history_epochs(out) == kept + ["2", "3"]
+    with open(path + ".damaged") as handle:
+        assert handle.read() == damaged  # nothing the run wrote is lost
+
+
+def test_a_full_disk_while_writing_the_figure_names_the_file_and_the_run_stays_resumable(tmp_path, monkeypatch, capsys):
+    """Issue 19 item 14: one line naming the file and the space it needs; the same command finishes the run."""
+    import errno
+
+    import matplotlib.figure
+
+    out = str(tmp_path / "run")
+    savefig = matplotlib.figure.Figure.savefig
+
+    def disk_full(self, target, *args, **kwargs):
+        if isinstance(target, (str, os.PathLike)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(target))
+        return savefig(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", disk_full)
+    from wgan_keras import train
+
+    try:
+        code = train.main(TINY + ["--epochs", "2", "--out", out])
+    except OSError as error:
+        code = error
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1, code
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "samples.png" in lines[0]
+    assert re.search(r"needs [\d.]+ [kMG]?B", lines[0]) and "free" in lines[0]
+    assert not any(name.startswith("samples.png") for name in os.listdir(out))
+    code, out_text, err = train_in_process(monkeypatch, capsys, "--epochs", "2", "--out", out)
+    assert code == 0, err
+    assert '"resumed_from_epoch": 2' in out_text and '"generator_iterations": 6' in out_text
+    assert os.path.exists(os.path.join(out, "samples.png")) and history_epochs(out) == ["0", "1"]
+
+
+def test_a_full_disk_while_writing_a_backup_names_it_and_the_run_resumes(tmp_path, monkeypatch, capsys):
+    import errno
+
+    out = str(tmp_path / "run")
+    base = next(c for c in wk.GAN.__mro__ if "save_weights" in vars(c))
+    save_weights = base.save_weights
+
+    def disk_full_at_epoch_2(self, path, *args, **kwargs):
+        if "epoch-000002" in os.fspath(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))
+        return save_weights(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(base, "save_weights", disk_full_at_epoch_2)
+    from wgan_keras import train
+
+    try:
+        code = train.main(TINY + ["--epochs", "3", "--out", out])
+    except OSError as error:
+        code = error
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1, code
+    assert "epoch-000002.weights.h5" in err and "free" in err and "Traceback" not in err
+    assert backed_up_epoch(out) == 1
+    code, out_text, err = train_in_process(monkeypatch, capsys, "--epochs", "3", "--out", out)
+    assert code == 0 and '"resumed_from_epoch": 1' in out_text and '"generator_iterations": 9' in out_text
+
+
+OTHER_BACKEND = {"tensorflow": "jax", "jax": "tensorflow"}[keras.backend.backend()]
+
+
+@pytest.mark.skipif(importlib.util.find_spec(OTHER_BACKEND) is None, reason="needs both backends installed")
+def test_resuming_on_the_other_backend_is_refused_naming_both_and_the_command_that_resumes(
+    tmp_path, monkeypatch, capsys, straight_tiny
+):
+    """Issue 19 item 1: a run is never continued on another backend (the numbers differ), never silently."""
+    out = str(tmp_path / "run")
+    backend = keras.backend.backend()
+    train_in_process(monkeypatch, capsys, "--epochs", "4", "--out", out, interrupt_after=2)
+    with open(os.path.join(out, "history.csv")) as handle:
+        history = handle.read()
+    other = run_cli_tiny("--epochs", "4", "--out", out, "--backend", OTHER_BACKEND)
+    assert other.returncode == 2, other.stderr
+    assert backend in other.stderr and OTHER_BACKEND in other.stderr and "Traceback" not in other.stderr
+    with open(os.path.join(out, "run.json")) as handle:
+        assert json.load(handle)["backend"] == backend
+    with open(os.path.join(out, "history.csv")) as handle:
+        assert handle.read() == history
+    assert backed_up_epoch(out) == 2
+    # The message ends with the command that resumes on the run's own backend: it does.
+    command = other.stderr.strip().splitlines()[-1].split("resume it with: ")[-1]
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "wgan_keras.train"] and words[-2:] == ["--backend", backend]
+    code, out_text, err = train_in_process(monkeypatch, capsys, *words[3 + len(TINY) :])
+    assert code == 0, err
+    assert '"resumed_from_epoch": 2' in out_text
+    assert_same_model(os.path.join(straight_tiny, "model.keras"), os.path.join(out, "model.keras"))
+
+
+def run_cli_tiny(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "wgan_keras.train", *TINY, *args],
+        env=env or subprocess_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_two_processes_writing_one_file_use_their_own_temporary_names(tmp_path, monkeypatch):
+    """Issue 19 item 2: another process writing the same file meanwhile never takes this one's partial file."""
+    path = str(tmp_path / "run.json")
+    pid = os.getpid()
+
+    def meanwhile_another_process_writes(partial):
+        with open(partial, "w") as handle:
+            handle.write('{"mine": true}')
+        monkeypatch.setattr(wk.backup.os, "getpid", lambda: pid + 1)
+        try:
+            wk.backup.write_json(path, {"theirs": True})
+        finally:
+            monkeypatch.undo()
+
+    wk.backup.write_atomically(path, meanwhile_another_process_writes)
+    with open(path) as handle:
+        assert json.load(handle) == {"mine": True}  # the last rename wins, whole
+    assert os.listdir(tmp_path) == ["run.json"]

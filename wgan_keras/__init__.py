@@ -22,11 +22,30 @@ if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") 
         os.environ["KERAS_BACKEND"] = "jax"
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from wgan_keras import backends as _backends  # noqa: E402  (imports no Keras)
+
+
+def _backend_problem():
+    """Why Keras cannot run wgan_keras here (one line), or ``None``."""
+    if "keras" in sys.modules:  # Keras started already: its backend is fixed
+        backend = sys.modules["keras"].backend.backend()
+        source = f"Keras's backend {backend!r}"
+    else:
+        backend = os.environ["KERAS_BACKEND"]
+        source = f"KERAS_BACKEND={backend}"
+    problem = _backends.problem(backend, choose="KERAS_BACKEND={}")
+    return problem and f"{source}: {problem}"
+
+
+#: The parameter checks and the backend check itself work without Keras.
+_WITHOUT_KERAS = ("backends", "params", "paths")
+
 __version__ = "0.1.0"
 
 _SUBMODULES = (
     "arrays",
     "autodiff",
+    "backends",
     "backup",
     "bench",
     "callbacks",
@@ -63,6 +82,10 @@ __all__ = sorted(_FROM) + sorted(_SUBMODULES)
 
 
 def __getattr__(name):
+    if name in _FROM or (name in _SUBMODULES and name not in _WITHOUT_KERAS):
+        problem = _backend_problem()
+        if problem:
+            raise ImportError(problem)
     if name in _SUBMODULES:
         value = importlib.import_module(f"wgan_keras.{name}")
     elif name in _FROM:
@@ -89,5 +112,7 @@ def _launched_as_command():
     return first == "-m" or os.path.splitext(os.path.basename(first))[0] in ("wgan-keras", "wgan-keras-script")
 
 
-if not _launched_as_command():
+# On a backend that cannot run, the import succeeds (a notebook's parameter
+# check then names the problem) and the first use of Keras says why not.
+if not _launched_as_command() and _backend_problem() is None:
     from wgan_keras import models  # noqa: E402,F401  (registers GAN, WGAN, WGANGP with Keras)

@@ -103,7 +103,15 @@ class NotebookParameters:
         The notebook sets ``KERAS_BACKEND`` from this parameter before it
         imports Keras; a kernel that imported Keras earlier keeps its backend.
         """
-        value = require_choice(name, self._value(name), ("tensorflow", "jax"))
+        from wgan_keras import backends
+
+        value = self._value(name)
+        if not isinstance(value, str):
+            require_choice(name, value, backends.SUPPORTED)
+        # Before Keras is imported: an unsupported or missing backend is named, not a ModuleNotFoundError.
+        problem = backends.problem(value, choose=f"-p {name} {{}}")
+        if problem:
+            raise ValueError(f"{name}={value!r}: {problem}")
         import keras
 
         if keras.backend.backend() != value:

@@ -19,14 +19,26 @@ into its next pass).
 
 Crash safety: the whole training state is backed up atomically at the end of
 every epoch under ``OUT/backup`` (the latest and the previous backup), with
-the run's settings in ``OUT/run.json``. Run the same command again after a
-crash or a kill and training resumes from the last good backup (or finishes
-writing the files of a run whose training had completed); the result is the
-same as an uninterrupted run. A rerun with different settings is refused,
-naming each difference. A finished run is never overwritten unless
-``--overwrite`` is given, which removes everything the earlier run wrote. A
-loss or weight that becomes NaN or inf stops the run with
-``wgan_keras.TrainingDiverged`` (exit code 3), keeping the last good backup.
+the run's settings and backend in ``OUT/run.json`` and in every backup. Run
+the same command again after a crash, a kill or Ctrl-C and training resumes
+from the last good backup (or finishes writing the files of a run whose
+training had completed); the result is the same as an uninterrupted run. A
+rerun with different settings, or on the other backend, is refused, naming
+each difference. A finished run is never overwritten unless ``--overwrite``
+is given, which removes everything the earlier run wrote. A loss or weight
+that becomes NaN or inf stops the run with ``wgan_keras.TrainingDiverged``
+(exit code 3), keeping the last good backup.
+
+One run at a time per ``--out``: a run holds a lock on it (the kernel
+releases it when the process ends, however it ends), and a second run is
+refused at once, naming the first one's process. Everything that can be
+checked (the arguments, the backend, the folder, the data) is checked before
+anything is written into ``--out``: a refused run leaves nothing behind.
+
+Exit codes: 0 done; 1 the disk is full (the line names the file and the
+space it needs; free space and run the same command to resume); 2 refused
+(bad arguments, backend, folder or data; the reason in one line); 3 the
+training diverged; 130 interrupted (Ctrl-C; the line says how to resume).
 
 Data: toy data is a pool of ``steps_per_epoch * n_critic`` batches drawn once
 from the seed, read in a new seeded permutation per pass (as the official
@@ -44,11 +56,18 @@ errors are shown.
 import argparse
 import contextlib
 import csv
+import io
 import json
 import math
 import os
+import re
+import shlex
 import sys
 import time
+import warnings
+
+from wgan_keras import backends
+from wgan_keras.lock import FolderBusy, FolderLock
 
 MODELS = ("gan", "wgan", "wgan-gp")
 TOY = ("8gaussians", "25gaussians", "swissroll")
@@ -79,6 +98,8 @@ RUN_SETTINGS = (
     "jit_compile",
 )
 ARTEFACTS = ("model.keras", "history.csv", "samples.png", "metrics.json", "run.json")
+#: Copies of a damaged history.csv a resumed run replaced (``history.csv.damaged``, ``-2``, ...).
+DAMAGED = re.compile(r"^history\.csv\.damaged(-\d+)?$")
 
 
 class UsageError(Exception):
@@ -96,6 +117,28 @@ def _positive_number(text):
 
 
 def parse_args(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in ("epochs", "steps_per_epoch", "batch_size", "n_critic", "hidden", "depth", "latent_dim", "image_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {value}.")
+    if args.gp_weight is not None and not (math.isfinite(args.gp_weight) and args.gp_weight >= 0):
+        parser.error(f"--gp-weight must be a finite number >= 0; got {args.gp_weight}.")
+    # The model uses seed, seed + 1 and seed + 2; the evaluation seed + 7.
+    if not 0 <= args.seed < 2**31 - 8:
+        parser.error(f"--seed must be in [0, {2**31 - 9}]; got {args.seed}.")
+    toy = args.data in TOY
+    args.batch_size = args.batch_size or (256 if toy else 64)
+    args.latent_dim = args.latent_dim or (2 if toy else 128)
+    if args.gp_weight is None:
+        args.gp_weight = TOY_GP_WEIGHT if toy else 10.0
+    if args.verbose is None:
+        args.verbose = 1 if sys.stdout.isatty() else 2
+    return args
+
+
+def _parser():
     from wgan_keras import __version__
 
     parser = argparse.ArgumentParser(
@@ -128,65 +171,104 @@ def parse_args(argv=None):
         "--overwrite", action="store_true", help="start afresh: remove what an earlier run in OUT wrote"
     )
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 silent, 1 progress bar, 2 a line per epoch")
-    args = parser.parse_args(argv)
-    for name in ("epochs", "steps_per_epoch", "batch_size", "n_critic", "hidden", "depth", "latent_dim", "image_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {value}.")
-    if args.gp_weight is not None and not (math.isfinite(args.gp_weight) and args.gp_weight >= 0):
-        parser.error(f"--gp-weight must be a finite number >= 0; got {args.gp_weight}.")
-    # The model uses seed, seed + 1 and seed + 2; the evaluation seed + 7.
-    if not 0 <= args.seed < 2**31 - 8:
-        parser.error(f"--seed must be in [0, {2**31 - 9}]; got {args.seed}.")
-    toy = args.data in TOY
-    args.batch_size = args.batch_size or (256 if toy else 64)
-    args.latent_dim = args.latent_dim or (2 if toy else 128)
-    if args.gp_weight is None:
-        args.gp_weight = TOY_GP_WEIGHT if toy else 10.0
-    if args.verbose is None:
-        args.verbose = 1 if sys.stdout.isatty() else 2
-    return args
+    return parser
+
+
+def _program():
+    return "wgan-keras" if os.path.basename(sys.argv[0] or "") == "wgan-keras" else "python -m wgan_keras.train"
+
+
+def resume_command(argv, backend):
+    """The command that resumes the run of ``argv``: the same arguments without ``--overwrite``, on ``backend``."""
+    options = [o for action in _parser()._actions for o in action.option_strings if o.startswith("--")]
+
+    def option(token):  # argparse accepts unambiguous prefixes
+        name = token.split("=", 1)[0]
+        matches = [o for o in options if o.startswith(name)] if name.startswith("--") else []
+        return name if name in options else (matches[0] if len(matches) == 1 else None)
+
+    words, rest = [], list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token == "--":
+            words += [token, *rest]
+            break
+        name = option(token)
+        if name == "--overwrite":
+            continue
+        if name == "--backend":
+            if "=" not in token and rest:
+                rest.pop(0)
+            continue
+        words.append(token)
+    return " ".join([_program(), shlex.join([*words, "--backend", backend])])
 
 
 # ------------------------------------------------------------ the run folder
-def prepare_out(args):
-    """Check ``--out`` before anything is written; returns ``"new"``, ``"resume"`` or raises ``UsageError``."""
-    out = args.out
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UsageError(f"--out {out!r} is a file, not a folder.")
-    existing = os.path.isdir(out) and os.listdir(out)
-    if existing and args.overwrite:
-        _check_writable(out)
-        for name in ARTEFACTS:
-            if os.path.exists(os.path.join(out, name)):
-                os.remove(os.path.join(out, name))
-        from wgan_keras.backup import AtomicBackupAndRestore
+def resolve_backend(args):
+    """The backend this run will use (``--backend``, else ``KERAS_BACKEND``); ``UsageError`` if it cannot run."""
+    if args.backend:
+        requested, source = args.backend, "--backend"
+    else:
+        requested, source = os.environ.get("KERAS_BACKEND", "tensorflow"), "KERAS_BACKEND"
+    problem = backends.problem(requested, choose="--backend {}")
+    if problem:
+        raise UsageError(f"{source}={requested}: {problem}")
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != requested:
+        running = sys.modules["keras"].backend.backend()
+        raise UsageError(f"{source}={requested}, but Keras already runs on {running} in this process.")
+    return requested
 
-        AtomicBackupAndRestore(os.path.join(out, "backup")).delete()
-        return "new"
-    if os.path.exists(os.path.join(out, "metrics.json")):
+
+def prepare_out(args, backend):
+    """Check ``--out`` (locked) without writing anything; returns the plan of the run or raises ``UsageError``.
+
+    The plan: ``state`` (``"new"``, ``"resume"`` or ``"overwrite"``), ``first`` (the epoch the backup
+    resumes after), ``rows`` and ``damage`` (the history before it, and what was wrong with the file).
+    """
+    out = args.out
+    plan = argparse.Namespace(state="new", first=0, rows=[], damage=None)
+    names = set(os.listdir(out)) - {".lock"}
+    if names and args.overwrite:
+        plan.state = "overwrite"
+        return plan
+    if "metrics.json" in names:
         raise UsageError(
             f"{os.path.join(out, 'metrics.json')} exists: the run in {out!r} is complete. Pass --overwrite to "
             "train it again (its files are removed first) or choose another --out."
         )
-    if existing:
-        recorded = _read_settings(out)
-        if recorded is None:
-            if os.path.exists(os.path.join(out, "model.keras")):
-                raise UsageError(
-                    f"{out!r} holds a model.keras this command did not write (no run.json). Pass --overwrite to "
-                    "replace it or choose another --out."
-                )
-        else:
-            _check_same_settings(recorded, args)
-            _check_writable(out)
-            return "resume"
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {out!r} cannot be created ({error.strerror}).") from None
-    _check_writable(out)
-    return "new"
+    if not names:
+        return plan
+    recorded = _read_record(out)
+    with _quiet_native_stderr():
+        from wgan_keras.backup import AtomicBackupAndRestore
+
+    backup = AtomicBackupAndRestore(os.path.join(out, "backup"))
+    with warnings.catch_warnings():  # training begins with the same warnings, if any
+        warnings.simplefilter("ignore")
+        metadata = backup.read_metadata()
+    # What the backup holds is what a resume continues: its own record comes first.
+    recorded = (metadata or {}).get("run") or recorded
+    if recorded is None:
+        if metadata is not None or backup.has_backup_files():
+            raise UsageError(
+                f"{out!r} holds backup files but no run.json, and no backup records the settings it was made "
+                "with (an older version wrote it, or it is damaged), so resuming could mix two runs' settings. Put "
+                "back its run.json to resume it, or start afresh with --overwrite (its files are removed) or "
+                "another --out."
+            )
+        mine = [name for name in ("model.keras", "history.csv", "samples.png") if name in names]
+        if mine:
+            raise UsageError(
+                f"{out!r} holds {', '.join(mine)} this command did not write (no run.json). Pass --overwrite to "
+                "replace it or choose another --out."
+            )
+        return plan
+    _check_same_run(recorded, args, backend)
+    plan.state = "resume"
+    plan.first = metadata["epoch"] if metadata else 0
+    plan.rows, plan.damage = read_history(os.path.join(out, "history.csv"), plan.first)
+    return plan
 
 
 def _check_writable(out):
@@ -203,25 +285,39 @@ def _settings(args):
     return {name: getattr(args, name) for name in RUN_SETTINGS}
 
 
-def _read_settings(out):
+def _read_record(out):
+    """``run.json``: ``{"settings": ..., "backend": ...}``, or ``None`` when there is none."""
     try:
         with open(os.path.join(out, "run.json")) as handle:
-            return json.load(handle)["settings"]
+            record = json.load(handle)
+        record["settings"].keys()
+        return record
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise UsageError(
             f"{os.path.join(out, 'run.json')} is unreadable ({error}); pass --overwrite to start afresh."
         ) from None
 
 
-def _check_same_settings(recorded, args):
+def _check_same_run(recorded, args, backend):
     current = _settings(args)
+    settings = recorded["settings"]
     changed = [
-        f"--{name.replace('_', '-')}: {recorded.get(name)!r} in the run, {current[name]!r} now"
+        f"--{name.replace('_', '-')}: {settings.get(name)!r} in the run, {current[name]!r} now"
         for name in RUN_SETTINGS
-        if recorded.get(name) != current[name]
+        if settings.get(name) != current[name]
     ]
+    ran_on = recorded.get("backend")
+    if ran_on not in (None, backend):
+        # Continuing on the other backend gives a result equal to neither backend's run: refuse.
+        if not changed:
+            raise UsageError(
+                f"{args.out!r} holds an unfinished run trained on {ran_on}; continuing it on {backend} would mix "
+                f"two backends' numbers in one run. Start afresh on {backend} with --overwrite (its files are "
+                f"removed) or another --out, or resume it with: {resume_command(args.argv, ran_on)}"
+            )
+        changed.append(f"--backend: {ran_on!r} in the run, {backend!r} now")
     if changed:
         raise UsageError(
             f"{args.out!r} holds an unfinished run with other settings, so resuming would mix them: "
@@ -229,6 +325,16 @@ def _check_same_settings(recorded, args):
             + ". Run the same command as before to resume it, or start afresh with --overwrite (its files are "
             "removed) or another --out."
         )
+
+
+def _remove_earlier_run(out):
+    """``--overwrite``: remove what an earlier run wrote in ``out`` (once the new run has been checked)."""
+    from wgan_keras.backup import AtomicBackupAndRestore
+
+    for name in os.listdir(out):
+        if name in ARTEFACTS or DAMAGED.match(name):
+            os.remove(os.path.join(out, name))
+    AtomicBackupAndRestore(os.path.join(out, "backup")).delete()
 
 
 # ------------------------------------------------------------------ data
@@ -316,22 +422,25 @@ def figure(model, args, reference, samples):
 
 
 # --------------------------------------------------------------- history
-def history_logger(path, backup):
-    """A ``CSVLogger`` that survives resumes: rows of epochs after the restored backup are dropped."""
+def history_logger(path, rows, damage=None):
+    """A ``CSVLogger`` that survives resumes: ``rows`` (the epochs before the restored backup), then a row per epoch.
+
+    ``damage``: the history file is damaged (see :func:`read_history`); a copy of it is kept before it is replaced.
+    """
     import keras
 
     from wgan_keras.backup import write_atomically
 
     class HistoryCSV(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            # It runs before the backup restores the model: read the backup's epoch itself.
-            metadata = backup.read_metadata()
-            first = metadata["epoch"] if metadata else 0
-            self.rows = [row for row in _read_rows(path) if int(row["epoch"]) < first]
+        def __init__(self):
+            super().__init__()
+            self.rows = list(rows)
 
         def on_epoch_end(self, epoch, logs=None):
             from wgan_keras.arrays import scalar
 
+            if damage:  # nothing the run wrote is lost: the damaged file is kept beside
+                _keep_damaged(path)
             self.rows.append({"epoch": epoch, **{k: scalar(v) for k, v in (logs or {}).items()}})
             names = list(dict.fromkeys(k for row in self.rows for k in row))
 
@@ -346,14 +455,93 @@ def history_logger(path, backup):
     return HistoryCSV()
 
 
-def _read_rows(path):
+def read_history(path, first):
+    """``(rows, damage)``: the rows of epochs ``0 .. first - 1`` that can be read, and ``None`` or what is wrong.
+
+    Rows of later epochs are dropped without a word (a run killed after an epoch's row was written and
+    before its backup). A file that cannot be read, rows that cannot be read or missing epochs are damage.
+    """
     if not os.path.exists(path):
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [], (f"{path} is missing" if first else None)
+    problems, by_epoch = [], {}
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            lines = list(reader)
+            fields = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        lines, fields = [], ["epoch"]
+        problems.append(f"cannot be read ({error})")
+    if "epoch" not in fields:
+        problems.append("has no epoch column")
+        lines = []
+    unreadable = 0
+    for row in lines:
+        try:
+            epoch = int(row["epoch"])
+        except (TypeError, ValueError):
+            epoch = None
+        if epoch is None or epoch < 0 or None in row or None in row.values():
+            unreadable += 1
+        elif epoch < first:
+            by_epoch.setdefault(epoch, row)
+    if unreadable:
+        problems.append(f"has {unreadable} unreadable row{'s' * (unreadable > 1)}")
+    missing = [epoch for epoch in range(first) if epoch not in by_epoch]
+    if missing:
+        problems.append(f"has no row for epochs {_epochs(missing)}")
+    return [by_epoch[epoch] for epoch in sorted(by_epoch)], (f"{path} " + ", ".join(problems) if problems else None)
+
+
+def _epochs(numbers):
+    """``0, 1`` or ``0-41, 43``: consecutive runs of three or more as ranges."""
+    parts, run = [], [numbers[0]]
+    for number in numbers[1:] + [None]:
+        if number is not None and number == run[-1] + 1:
+            run.append(number)
+            continue
+        parts += [f"{run[0]}-{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+        run = [number]
+    return ", ".join(parts)
+
+
+def _damaged_copy(path):
+    """Where the damaged ``path`` is kept: an existing copy with the same content, else a free name."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as handle:
+        content = handle.read()
+    for index in range(1, 1000):
+        name = f"{path}.damaged" + (f"-{index}" if index > 1 else "")
+        if not os.path.exists(name):
+            return name
+        with open(name, "rb") as handle:
+            if handle.read() == content:
+                return name
+    return f"{path}.damaged-{os.getpid()}"
+
+
+def _keep_damaged(path):
+    from wgan_keras.backup import write_atomically
+
+    copy = _damaged_copy(path)
+    if copy is None or os.path.exists(copy):
+        return
+    with open(path, "rb") as handle:
+        content = handle.read()
+
+    def write(partial):
+        with open(partial, "wb") as handle:
+            handle.write(content)
+
+    write_atomically(copy, write, size=len(content))
 
 
 # ------------------------------------------------------------------ main
+#: The user's choice, read when the command starts: importing JAX sets TF_CPP_MIN_LOG_LEVEL itself.
+_SHOW_NATIVE_LINES = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Hide what TensorFlow's C++ runtime writes to file descriptor 2, keep Python's standard error.
@@ -365,10 +553,10 @@ def _quiet_native_stderr():
     ``sys.stderr`` (warnings, errors, tracebacks) writes to a copy of the real
     one. A user who sets ``TF_CPP_MIN_LOG_LEVEL`` sees everything.
     """
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    if _SHOW_NATIVE_LINES:
         yield
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     python_stderr = sys.stderr
@@ -387,7 +575,10 @@ def _quiet_native_stderr():
 
 
 def main(argv=None):
+    """The command line; returns the exit code (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    args.argv = argv
     loaded = sys.modules.get("keras")
     if args.backend and loaded is not None and loaded.backend.backend() != args.backend:
         # Keras picks its backend once per process, when it is first imported.
@@ -399,22 +590,89 @@ def main(argv=None):
         )
         return 2
     try:
-        state = prepare_out(args)
+        args.resolved_backend = resolve_backend(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.backend:
-        os.environ["KERAS_BACKEND"] = args.backend
+    os.environ["KERAS_BACKEND"] = args.resolved_backend
+    lock = FolderLock(args.out, command=" ".join([_program(), shlex.join(argv)]))
+    progress = {"phase": "setup", "epoch": 0, "state": "new"}
+    try:
+        _lock(lock, args)
+        return _run(args, progress)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(_interrupted(args, progress), file=sys.stderr)
+        return 130
+    finally:
+        # A run that wrote nothing leaves nothing, not even the folder it made.
+        lock.release(remove_folder_if_empty=True)
+
+
+def _lock(lock, args):
+    out = args.out
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is a file, not a folder.")
+    try:
+        lock.acquire()
+    except FolderBusy as error:
+        raise UsageError(f"{error}: wait until it ends, or choose another --out.") from None
+    except OSError as error:
+        made = os.path.isdir(out)
+        raise UsageError(
+            f"--out {out!r} {'is not writable' if made else 'cannot be created'} ({error.strerror})."
+        ) from None
+    _check_writable(out)
+
+
+def _interrupted(args, progress):
+    """The line Ctrl-C prints: where the run stood, its last backup, the command that resumes it."""
+    command = resume_command(args.argv, args.resolved_backend)
+    epoch = None
+    if progress["phase"] != "setup" or progress["state"] == "resume":
+        from wgan_keras.backup import AtomicBackupAndRestore
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metadata = AtomicBackupAndRestore(os.path.join(args.out, "backup")).read_metadata()
+        epoch = metadata and metadata["epoch"]
+    backup = (
+        f"the last backup is of epoch {epoch}, in {os.path.join(args.out, 'backup')}"
+        if epoch
+        else "no backup was made yet"
+    )
+    if progress["phase"] == "setup":
+        if progress["state"] != "resume":
+            return "interrupted before training started; nothing was written."
+        where = "interrupted before training resumed"
+    elif progress["phase"] == "training":
+        where = f"interrupted in epoch {progress['epoch']}/{args.epochs}"
+    else:
+        where = "interrupted while writing the results of the finished training"
+    return f"{where}; {backup}; resume with: {command}"
+
+
+def _run(args, progress):
+    out, backend = args.out, args.resolved_backend
+    plan = prepare_out(args, backend)
+    progress["state"] = plan.state
     steps = f"{args.epochs} epochs x {args.steps_per_epoch} generator iterations"
     print(
-        f"{'resuming' if state == 'resume' else 'training'} {args.model} on {args.data}: {steps}, out {args.out}",
+        f"{'resuming' if plan.state == 'resume' else 'training'} {args.model} on {args.data}: {steps}, out {out}",
         flush=True,
     )
+    if plan.damage:
+        copy = _damaged_copy(os.path.join(out, "history.csv"))
+        kept = f", and keeps the damaged file as {copy}" if copy else ""
+        print(f"warning: {plan.damage}: the resumed history keeps the rows that can be read{kept}.", file=sys.stderr)
     with _quiet_native_stderr():
-        return _train(args, state)
+        return _train(args, progress, plan)
 
 
-def _train(args, state):
+def _train(args, progress, plan):
+    out, backend = args.out, args.resolved_backend
     from wgan_keras import distribute
 
     strategy = distribute.get_strategy(args.strategy)  # first: multi-worker needs it before any op
@@ -424,22 +682,48 @@ def _train(args, state):
 
     print(f"backend {keras.backend.backend()}; building the networks...", flush=True)
 
-    from wgan_keras.backup import write_atomically, write_json
+    from wgan_keras.backup import DiskFull, remove_stale_partials, write_atomically, write_json
+    from wgan_keras.data import DatasetNotFoundError
+
+    # The lock is ours: temporary files of an earlier, killed process are stale.
+    remove_stale_partials(out, of=lambda name: name in ARTEFACTS or bool(DAMAGED.match(name)))
+    remove_stale_partials(os.path.join(out, "backup"))
 
     keras.utils.set_random_seed(args.seed)
-    real, reference = real_data(args)
+    try:
+        real, reference = real_data(args)
+    except (ValueError, ImportError, DatasetNotFoundError) as error:
+        raise UsageError(f"--data {args.data}: {error}") from None
+    if hasattr(real, "shape") and len(real) < args.batch_size:
+        raise UsageError(
+            f"--batch-size {args.batch_size} is larger than the {len(real)} training samples of --data "
+            f"{args.data}: use --batch-size {len(real)} or less."
+        )
     sample_shape = tuple(real.shape[1:]) if hasattr(real, "shape") else tuple(real.element_spec.shape[1:])
     with strategy.scope():
-        model = build_model(args, sample_shape)
-    out = args.out
-    write_json(os.path.join(out, "run.json"), {"settings": _settings(args), "backend": keras.backend.backend()})
-    backup = wk.backup.AtomicBackupAndRestore(os.path.join(out, "backup"), delete_on_success=False)
-    # The epoch's history row is written before its backup: a backup never
-    # exists without the rows of the epochs it holds.
-    callbacks = [history_logger(os.path.join(out, "history.csv"), backup), backup]
+        try:
+            model = build_model(args, sample_shape)
+        except ValueError as error:  # the library's argument checks: one line each
+            raise UsageError(str(error)) from None
+    if plan.state == "overwrite":
+        _remove_earlier_run(out)
+    record = {"settings": _settings(args), "backend": keras.backend.backend()}
+    backup = wk.backup.AtomicBackupAndRestore(os.path.join(out, "backup"), delete_on_success=False, run=record)
+    run_json = run_json_writer(os.path.join(out, "run.json"), record)
+    # run.json, then the epoch's history row, then its backup: a backup never exists without them,
+    # and a run that never finished an epoch leaves nothing.
+    callbacks = [
+        progress_logger(progress),
+        run_json,
+        history_logger(os.path.join(out, "history.csv"), plan.rows, plan.damage),
+        backup,
+    ]
     fit = {"batch_size": args.batch_size} if args.data in TOY + ("digits",) else {}
     started = time.time()
     try:
+        if plan.state == "resume":
+            run_json.write()  # a run resumed without its run.json gets it back
+        progress["phase"], progress["epoch"] = "training", plan.first
         model.fit(
             real,
             epochs=args.epochs,
@@ -448,18 +732,31 @@ def _train(args, state):
             verbose=args.verbose,
             **fit,
         )
+        seconds = time.time() - started
+        progress["phase"] = "writing"
+        # The files, each complete or absent; metrics.json last marks the run complete.
+        latest = backup.read_metadata()
+        weights = latest and os.path.join(backup.backup_dir, latest["weights"])
+        write_atomically(os.path.join(out, "model.keras"), model.save, size=weights and os.path.getsize(weights))
+        scores, samples = evaluate(model, args, reference)
+        fig = figure(model, args, reference, samples)
+        write_atomically(
+            os.path.join(out, "samples.png"),
+            lambda partial: fig.savefig(partial, dpi=100, format="png"),
+            size=lambda: _png_size(fig),
+        )
     except wk.TrainingDiverged as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
     except wk.backup.BackupUnusable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    seconds = time.time() - started
-    # The files, each complete or absent; metrics.json last marks the run complete.
-    write_atomically(os.path.join(out, "model.keras"), model.save)
-    scores, samples = evaluate(model, args, reference)
-    fig = figure(model, args, reference, samples)
-    write_atomically(os.path.join(out, "samples.png"), lambda partial: fig.savefig(partial, dpi=100, format="png"))
+    except DiskFull as error:
+        print(
+            f"error: {error}. Free some space, then resume with: {resume_command(args.argv, backend)}",
+            file=sys.stderr,
+        )
+        return 1
     summary = {
         "model": args.model,
         "data": args.data,
@@ -470,10 +767,54 @@ def _train(args, state):
         # JSON has no NaN: a score that is undefined (no high-quality sample) is null.
         **{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in scores.items()},
     }
-    write_json(os.path.join(out, "metrics.json"), summary)
+    try:
+        write_json(os.path.join(out, "metrics.json"), summary)
+    except DiskFull as error:
+        print(
+            f"error: {error}. Free some space, then resume with: {resume_command(args.argv, backend)}",
+            file=sys.stderr,
+        )
+        return 1
     backup.delete()
     print(json.dumps(summary))
     return 0
+
+
+def _png_size(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, format="png")
+    return buffer.tell()
+
+
+def progress_logger(progress):
+    """Keeps ``progress["epoch"]`` (1-based, as Keras prints it) for the line Ctrl-C prints."""
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            progress["epoch"] = epoch + 1
+
+    return Progress()
+
+
+def run_json_writer(path, record):
+    """Writes ``run.json`` (``record``: settings and backend) at the end of the first epoch, or at ``write()``."""
+    import keras
+
+    from wgan_keras.backup import write_json
+
+    class RunJson(keras.callbacks.Callback):
+        written = False
+
+        def write(self):
+            write_json(path, record)
+            self.written = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self.written:
+                self.write()
+
+    return RunJson()
 
 
 if __name__ == "__main__":
