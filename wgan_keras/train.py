@@ -27,9 +27,9 @@ naming each difference. A finished run is never overwritten unless
 loss or weight that becomes NaN or inf stops the run with
 ``wgan_keras.TrainingDiverged`` (exit code 3), keeping the last good backup.
 
-Data: toy data is a pool of ``steps_per_epoch * n_critic`` batches drawn once
-from the seed, read in a new seeded permutation per pass (as the official
-WGAN-GP toy code iterates its 25-gaussians set); digits are the bundled
+Data: toy data is an endless stream whose batch k is drawn from
+``(seed, k)`` (fresh samples for every critic update, as the official WGAN-GP
+toy code draws them, in constant memory); digits are the bundled
 scikit-learn digits. Every critic update reads a fresh batch, and a resumed
 run reads exactly the batches an uninterrupted run would.
 
@@ -232,8 +232,11 @@ def real_data(args):
     from wgan_keras import data
 
     if args.data in TOY:
-        pool = data.toy(args.data, args.steps_per_epoch * args.n_critic * args.batch_size, seed=args.seed)
-        return pool, data.toy(args.data, 2500, seed=args.seed + 1)
+        # A stream, in constant memory whatever the run's length: batch k is
+        # a function of (seed, k), fresh samples for every critic update as
+        # gan_toy.py's inf_train_gen draws them.
+        stream = data.toy_dataset(args.data, batch_size=args.batch_size, seed=args.seed)
+        return stream, data.toy(args.data, 2500, seed=args.seed + 1)
     if args.data == "digits":
         size = args.image_size or 8
         train = data.digits(image_size=size, split="train", seed=args.seed)
@@ -393,7 +396,10 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     real, reference = real_data(args)
-    sample_shape = tuple(real.shape[1:]) if hasattr(real, "shape") else tuple(real.element_spec.shape[1:])
+    if isinstance(real, keras.utils.PyDataset):
+        sample_shape = tuple(real[0].shape[1:])
+    else:
+        sample_shape = tuple(real.shape[1:]) if hasattr(real, "shape") else tuple(real.element_spec.shape[1:])
     with strategy.scope():
         model = build_model(args, sample_shape)
     out = args.out
@@ -402,7 +408,7 @@ def main(argv=None):
     # The epoch's history row is written before its backup: a backup never
     # exists without the rows of the epochs it holds.
     callbacks = [history_logger(os.path.join(out, "history.csv"), backup), backup]
-    fit = {"batch_size": args.batch_size} if args.data in TOY + ("digits",) else {}
+    fit = {"batch_size": args.batch_size} if args.data == "digits" else {}
     started = time.time()
     try:
         model.fit(
