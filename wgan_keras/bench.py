@@ -751,9 +751,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.iterations < 4 or args.warmup < 1 or args.short_calls < 0 or args.spe < 1 or args.repeats < 1:
         parser.error("--iterations must be >= 4, --warmup >= 1, --short-calls >= 0, --spe >= 1 and --repeats >= 1.")
-    if args.short_calls and args.iterations % args.short_calls:
+    timed_calls = not (args.inputs or args.input_kind)  # --inputs times one fit call per process
+    if timed_calls and args.short_calls and args.iterations % args.short_calls:
         parser.error(f"--iterations ({args.iterations}) must be a multiple of --short-calls ({args.short_calls}).")
-    if args.spe > 1 and args.iterations % args.spe:
+    if timed_calls and args.spe > 1 and args.iterations % args.spe:
         parser.error(f"--iterations ({args.iterations}) must be a multiple of --spe ({args.spe}).")
     if args.cases is None:
         args.cases = list(CASES) + (list(ACCELERATOR_CASES) if args.accelerator else [])
