@@ -205,11 +205,14 @@ class TFPipelines:
 
             def read(number):
                 current = self.stream
+                if current is None:  # a read ahead of an iterator whose fit has ended
+                    raise RuntimeError("the stream of this pipeline was released when its fit ended")
                 begin = current.start + int(number) * block
                 try:
                     return np.stack([current.element(begin + i) for i in range(block)])
                 except Exception as error:
-                    self.error = error
+                    if self.stream is current:  # not a late read of an earlier fit
+                        self.error = error
                     raise
 
             spec = (block,) + tuple(first.shape)
