@@ -1,5 +1,6 @@
 """The benchmark's bookkeeping: rounds, medians, ratios and its argument checks (no timing is asserted)."""
 
+import keras
 import pytest
 
 from wgan_keras import bench
@@ -42,3 +43,25 @@ def test_bad_arguments_are_refused_before_anything_runs(argv, message, capsys):
     with pytest.raises(SystemExit):
         bench.main(argv)
     assert message in capsys.readouterr().err
+
+
+def test_the_input_table_gives_each_kinds_rate_over_tf_data_per_round():
+    rates = {"tensorflow": {"tf.data": [10.0, 20.0, 16.0], "toy": [9.0, 22.0, 16.0]}}
+    table = bench.input_table(rates)
+    assert "| tensorflow | tf.data | 16.00 [10.00, 20.00] | - |" in table
+    # per round 0.90, 1.10, 1.00: the median of the ratios, not the ratio of the medians
+    assert "| tensorflow | toy | 16.00 [9.00, 22.00] | 1.00x [0.90, 1.10] |" in table
+
+
+def test_every_input_kind_trains_the_case():
+    kinds = ["array", "toy", "pydataset"] + (["tf.data"] if bench._installed("tensorflow") else [])
+    case = dict(SMALL_TOY, batch=8)
+    model = bench.library_model(case, seed=0)  # one compiled step for every kind
+    for done, kind in enumerate(kinds, 1):
+        assert bench.input_rate(kind, case, iterations=2, warmup=1, model=model) > 0
+        assert int(keras.ops.convert_to_numpy(model.generator_iterations)) == 3 * done  # warm-up and timed fit
+
+
+def test_an_unknown_input_kind_is_named():
+    with pytest.raises(ValueError, match="input kind must be one of"):
+        bench.input_rate("csv", SMALL_TOY, iterations=2, warmup=1)

@@ -315,3 +315,16 @@ def test_unknown_load_name_lists_allowed():
         data.load("celeba")
     for allowed in data.LOAD_NAMES:
         assert allowed in str(info.value)
+
+
+def test_the_cli_draws_toy_data_as_a_stream_in_constant_memory():
+    # 10^8 iterations x 5 x 256 samples would be 954 GiB as one pool.
+    import argparse
+
+    from wgan_keras import train
+
+    args = argparse.Namespace(data="8gaussians", steps_per_epoch=10**8, n_critic=5, batch_size=256, seed=3)
+    real, reference = train.real_data(args)
+    assert isinstance(real, data.ToyBatches) and real.num_batches is None
+    np.testing.assert_array_equal(real[10**9], data.toy_dataset("8gaussians", 256, seed=3)[10**9])
+    assert real[0].shape == (256, 2) and reference.shape == (2500, 2)

@@ -581,3 +581,54 @@ def test_saving_to_h5_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match=r"'\.weights\.h5'"):
         model.save_weights(str(tmp_path / "x.h5"))
     assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------- bad batches, named by index
+class _Batches(keras.utils.PyDataset):
+    """Eight batches of 8 samples; batch ``bad`` is replaced by ``replacement``."""
+
+    def __init__(self, bad, replacement):
+        super().__init__()
+        self.bad, self.replacement = bad, replacement
+
+    @property
+    def num_batches(self):
+        return 8
+
+    def __getitem__(self, index):
+        if index == self.bad:
+            return self.replacement
+        return np.full((8, 2), index, "float32")
+
+
+@pytest.mark.parametrize(
+    "bad, replacement, match",
+    [
+        (3, np.zeros((8, 3), "float32"), r"batch 3 has shape \(8, 3\); batch 0 had shape \(8, 2\)"),
+        (3, np.zeros((4, 2), "float32"), r"batch 3 has shape \(4, 2\); batch 0 had shape \(8, 2\)"),
+        (2, np.zeros((8, 2), "int64"), r"batch 2 holds int64 values, batch 0 held float32"),
+    ],
+)
+def test_a_bad_batch_of_a_pydataset_is_named_by_its_index(bad, replacement, match):
+    model = wk.WGANGP(*nets(), n_critic=2, seed=0)
+    model.compile()
+    with pytest.raises(ValueError, match=match):
+        model.fit(_Batches(bad, replacement), epochs=1, steps_per_epoch=4, verbose=0)
+
+
+def test_a_python_list_is_refused_with_the_conversion_to_use():
+    model = wk.WGANGP(*nets(), seed=0)
+    model.compile()
+    with pytest.raises(ValueError, match=r"got list \(convert it with numpy.asarray"):
+        model.fit([[0.0, 1.0]] * 64, batch_size=16, epochs=1, steps_per_epoch=1, verbose=0)
+    assert int(model.generator_iterations.numpy()) == 0
+
+
+def test_a_pydataset_read_in_parallel_blocks_gives_the_batches_in_order():
+    # Each batch holds its index: the critic sees batches 0, 1, 2, ... in order
+    # across two fits, whatever the pipeline reads ahead.
+    model = recording(RecordingWGANGP, n_critic=2)
+    batches = _Batches(-1, None)
+    model.fit(batches, epochs=1, steps_per_epoch=3, verbose=0)
+    model.fit(batches, epochs=1, steps_per_epoch=2, verbose=0)
+    assert model.seen == [float(i % 8) for i in range(5 * 2)]

@@ -4,6 +4,7 @@
     python -m wgan_keras.bench --backends jax --cases toy_wgan_gp --iterations 30
     python -m wgan_keras.bench --accelerator --out DIR   # paper batch sizes and a paper-scale toy run
     python -m wgan_keras.bench --memory              # 20,000 iterations: resident memory
+    python -m wgan_keras.bench --inputs --iterations 300 --repeats 3   # the toy case per input kind
 
 What a user waits for is a whole ``fit()`` call, start-up and teardown
 included, so that is what is timed, for each case and backend:
@@ -35,7 +36,19 @@ run, as a user reading the results would be.
 The floating-point work of one iteration is counted from the baseline's
 compiled step (TensorFlow's profiler; XLA's cost analysis on JAX), and the
 machine's own matrix-multiply rate is measured in the same process, so each
-figure also reads as a fraction of what the machine can do. Results go to
+figure also reads as a fraction of what the machine can do.
+
+``--inputs`` times the toy case (WGAN-GP, 3 x 512 MLPs, batch 256,
+n_critic 5) fed each input a user passes (``INPUT_KINDS``: a ``tf.data``
+pipeline of in-memory tensors, a numpy array, ``wk.data.toy_dataset``, a
+user's ``PyDataset``) and the plain loop on batches in memory, every run
+in a fresh process (a process's speed moves with what it ran before),
+the kinds alternated within each round; it reports generator iterations
+per second and, per round, each kind's rate over the ``tf.data`` one
+(``inputs.json``, ``inputs.md``). The other figures feed the library a
+numpy array of 8 iterations' worth of samples.
+
+Results go to
 ``outputs/local/benchmarks/latest.json`` and ``latest.md`` (``--out`` elsewhere; the
 committed figures in ``outputs/benchmarks/`` were made with ``--out outputs/benchmarks``).
 """
@@ -354,6 +367,94 @@ def time_case(case, iterations, warmup, short_calls, repeats=1, seconds=0.0, see
     return result
 
 
+#: ``--inputs``: what the library is fed; ``loop`` is the plain loop on batches in memory.
+INPUT_KINDS = ("tf.data", "array", "toy", "pydataset", "loop")
+
+
+def _user_batches(array, batch):
+    """A user's ``PyDataset`` of batches, as the Keras guide writes one (read on one thread)."""
+    keras = _keras()
+
+    class UserBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+
+        @property
+        def num_batches(self):
+            return len(array) // batch
+
+        def __getitem__(self, index):
+            return array[index * batch : (index + 1) * batch]
+
+    return UserBatches()
+
+
+def input_rate(kind, case, iterations, warmup, seed=0, model=None):
+    """Generator iterations per second of one ``fit`` of ``iterations`` on input ``kind`` (after a warm-up fit).
+
+    ``model``: the library model to fit (default: a new one of ``case``).
+    """
+    import wgan_keras as wk
+
+    if kind == "loop":
+        run, _ = baseline_runner(case, warmup, seed)
+        return iterations / run(iterations)["long_s"]
+    model = model or library_model(case, seed)
+    fit = {}
+    if kind == "array":
+        x, fit = real_pool(case, seed, iterations + warmup), {"batch_size": case["batch"]}
+    elif kind == "toy":
+        if case["nets"] != "mlp":
+            raise ValueError(f"input kind 'toy' needs the toy case (2-D samples); got nets={case['nets']!r}.")
+        x = wk.data.toy_dataset("8gaussians", batch_size=case["batch"], seed=seed)
+    elif kind == "pydataset":
+        x = _user_batches(real_pool(case, seed, iterations + warmup), case["batch"])
+    elif kind == "tf.data":
+        import tensorflow as tf
+
+        pool = real_pool(case, seed, iterations + warmup)
+        x = tf.data.Dataset.from_tensor_slices(pool).repeat().batch(case["batch"], drop_remainder=True)
+    else:
+        raise ValueError(f"input kind must be one of {INPUT_KINDS}; got {kind!r}.")
+    model.fit(x, epochs=1, steps_per_epoch=warmup, verbose=0, **fit)
+    start = time.perf_counter()
+    model.fit(x, epochs=1, steps_per_epoch=iterations, verbose=0, **fit)
+    return iterations / (time.perf_counter() - start)
+
+
+def input_table(rates):
+    """``inputs.md``: per backend and kind, the median rate and, per round, the rate over tf.data's.
+
+    ``rates``: ``{backend: {kind: [it/s per round]}}``.
+    """
+    lines = ["| backend | input | it/s, median [range] | / tf.data, median [range] |", "|---|---|---|---|"]
+    for backend, kinds in rates.items():
+        reference = kinds.get("tf.data")
+        for kind, values in kinds.items():
+            cell = f"{np.median(values):.2f} [{min(values):.2f}, {max(values):.2f}]"
+            ratio = "-"
+            if reference and kind != "tf.data":
+                each = [v / r for v, r in zip(values, reference)]
+                ratio = f"{np.median(each):.2f}x [{min(each):.2f}, {max(each):.2f}]"
+            lines.append(f"| {backend} | {kind} | {cell} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_inputs(backends, kinds, iterations, warmup, repeats):
+    """Every (backend, kind) ``repeats`` times, each a fresh process, alternated within each round."""
+    rates = {backend: {} for backend in backends}
+    for _ in range(repeats):
+        for backend in backends:
+            for kind in kinds:
+                if kind == "tf.data" and not _installed("tensorflow"):
+                    continue
+                argv = ["--input-kind", kind, "--iterations", str(iterations), "--warmup", str(warmup)]
+                rate = _run_worker(backend, argv)["it_per_s"]
+                rates[backend].setdefault(kind, []).append(rate)
+                print(f"{backend:10s} {kind:9s} {rate:6.2f} it/s", flush=True)
+    return rates
+
+
 def matmul_rate(size=2048, seconds=3.0, dtype="float32"):
     """The machine's matrix-multiply rate in FLOP/s (best of repeated runs)."""
     keras = _keras()
@@ -586,7 +687,10 @@ def markdown(results):
 
 
 def _worker(args):
-    if args.accelerator_toy:
+    if args.input_kind:
+        rate = input_rate(args.input_kind, CASES["toy_wgan_gp"], args.iterations, args.warmup)
+        result = {"machine": machine_description(), "kind": args.input_kind, "it_per_s": rate}
+    elif args.accelerator_toy:
         rows = paper_scale_toy(args.accelerator_toy, seconds=args.toy_seconds)
         result = {"machine": machine_description(), "paper_scale_toy": rows}
     else:
@@ -637,14 +741,20 @@ def main(argv=None):
     parser.add_argument("--accelerator", action="store_true", help="the papers' GPU cases and a paper-scale toy run")
     parser.add_argument("--toy-iterations", type=int, default=20000, help="--accelerator: toy run length")
     parser.add_argument("--toy-seconds", type=float, default=None, help="--accelerator: toy run time limit per set")
+    parser.add_argument(
+        "--inputs", action="store_true", help="instead: the toy case per input kind, each run a fresh process"
+    )
+    parser.add_argument("--input-kinds", nargs="+", default=list(INPUT_KINDS), choices=INPUT_KINDS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--input-kind", default=None, choices=INPUT_KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--accelerator-toy", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.iterations < 4 or args.warmup < 1 or args.short_calls < 0 or args.spe < 1 or args.repeats < 1:
         parser.error("--iterations must be >= 4, --warmup >= 1, --short-calls >= 0, --spe >= 1 and --repeats >= 1.")
-    if args.short_calls and args.iterations % args.short_calls:
+    timed_calls = not (args.inputs or args.input_kind)  # --inputs times one fit call per process
+    if timed_calls and args.short_calls and args.iterations % args.short_calls:
         parser.error(f"--iterations ({args.iterations}) must be a multiple of --short-calls ({args.short_calls}).")
-    if args.spe > 1 and args.iterations % args.spe:
+    if timed_calls and args.spe > 1 and args.iterations % args.spe:
         parser.error(f"--iterations ({args.iterations}) must be a multiple of --spe ({args.spe}).")
     if args.cases is None:
         args.cases = list(CASES) + (list(ACCELERATOR_CASES) if args.accelerator else [])
@@ -655,6 +765,18 @@ def main(argv=None):
 
     out = args.out or outputs_dir("benchmarks")
     os.makedirs(out, exist_ok=True)
+    if args.inputs:
+        backends = args.backends or [b for b in BACKENDS if _installed(b)]
+        rates = run_inputs(backends, args.input_kinds, args.iterations, args.warmup, args.repeats)
+        with open(os.path.join(out, "inputs.json"), "w") as handle:
+            json.dump(
+                {"machine": machine_description(), "iterations": args.iterations, "rates": rates}, handle, indent=2
+            )
+        text = input_table(rates)
+        with open(os.path.join(out, "inputs.md"), "w") as handle:
+            handle.write(text)
+        print(text)
+        return rates
     if args.memory:
         result = memory_profile()
         with open(os.path.join(out, "memory.json"), "w") as handle:

@@ -194,6 +194,9 @@ class ToyBatches(keras.utils.PyDataset):
     and in every process; see :func:`toy_dataset`.
     """
 
+    #: a pure function of the index: ``fit`` may read it from several threads.
+    thread_safe = True
+
     def __init__(self, name, batch_size=256, seed=0, start=0):
         super().__init__()
         self.name = params.require_choice("name", name, TOY_NAMES)
@@ -265,6 +268,9 @@ class ArrayBatches(keras.utils.PyDataset):
         drop_remainder: (one pass) drop the incomplete last batch.
     """
 
+    #: the same batches when read from several threads (``fit`` may).
+    thread_safe = True
+
     def __init__(self, arrays, batch_size, seed=0, shuffle=True, repeat=True, drop_remainder=True):
         super().__init__()
         self.arrays = arrays if isinstance(arrays, tuple) else (arrays,)
@@ -292,11 +298,13 @@ class ArrayBatches(keras.utils.PyDataset):
         which, position = divmod(index, self.per_pass)
         if not self.repeat and which:
             raise IndexError(f"batch {index} of a single pass of {self.per_pass} batches.")
-        if self.shuffle and self._order[0] != which:
-            self._order = (which, np.random.default_rng([self.seed, which]).permutation(self.rows))
         rows = slice(position * self.batch_size, (position + 1) * self.batch_size)
         if self.shuffle:
-            rows = self._order[1][rows]
+            cached, order = self._order  # read once: other threads may replace it
+            if cached != which:
+                order = np.random.default_rng([self.seed, which]).permutation(self.rows)
+                self._order = (which, order)
+            rows = order[rows]
         batch = tuple(a[rows] for a in self.arrays)
         return batch[0] if len(batch) == 1 else batch
 

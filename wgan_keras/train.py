@@ -40,9 +40,9 @@ space it needs; free space and run the same command to resume); 2 refused
 (bad arguments, backend, folder or data; the reason in one line); 3 the
 training diverged; 130 interrupted (Ctrl-C; the line says how to resume).
 
-Data: toy data is a pool of ``steps_per_epoch * n_critic`` batches drawn once
-from the seed, read in a new seeded permutation per pass (as the official
-WGAN-GP toy code iterates its 25-gaussians set); digits are the bundled
+Data: toy data is an endless stream whose batch k is drawn from
+``(seed, k)`` (fresh samples for every critic update, as the official WGAN-GP
+toy code draws them, in constant memory); digits are the bundled
 scikit-learn digits. Every critic update reads a fresh batch, and a resumed
 run reads exactly the batches an uninterrupted run would.
 
@@ -345,8 +345,11 @@ def real_data(args):
     from wgan_keras import data
 
     if args.data in TOY:
-        pool = data.toy(args.data, args.steps_per_epoch * args.n_critic * args.batch_size, seed=args.seed)
-        return pool, data.toy(args.data, 2500, seed=args.seed + 1)
+        # A stream, in constant memory whatever the run's length: batch k is
+        # a function of (seed, k), fresh samples for every critic update as
+        # gan_toy.py's inf_train_gen draws them.
+        stream = data.toy_dataset(args.data, batch_size=args.batch_size, seed=args.seed)
+        return stream, data.toy(args.data, 2500, seed=args.seed + 1)
     if args.data == "digits":
         size = args.image_size or 8
         train = data.digits(image_size=size, split="train", seed=args.seed)
@@ -699,7 +702,10 @@ def _train(args, progress, plan):
             f"--batch-size {args.batch_size} is larger than the {len(real)} training samples of --data "
             f"{args.data}: use --batch-size {len(real)} or less."
         )
-    sample_shape = tuple(real.shape[1:]) if hasattr(real, "shape") else tuple(real.element_spec.shape[1:])
+    if isinstance(real, keras.utils.PyDataset):
+        sample_shape = tuple(real[0].shape[1:])
+    else:
+        sample_shape = tuple(real.shape[1:]) if hasattr(real, "shape") else tuple(real.element_spec.shape[1:])
     with strategy.scope():
         try:
             model = build_model(args, sample_shape)
@@ -718,7 +724,7 @@ def _train(args, progress, plan):
         history_logger(os.path.join(out, "history.csv"), plan.rows, plan.damage),
         backup,
     ]
-    fit = {"batch_size": args.batch_size} if args.data in TOY + ("digits",) else {}
+    fit = {"batch_size": args.batch_size} if args.data == "digits" else {}
     started = time.time()
     try:
         if plan.state == "resume":

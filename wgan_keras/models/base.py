@@ -336,7 +336,15 @@ class AdversarialModel(Trainer, keras.Model):
         """
         try:
             return self._fit(x, y, batch_size, epochs, shuffle, steps_per_epoch, **kwargs)
+        except Exception as error:
+            # On TensorFlow the data is read inside tf.data, which wraps an
+            # exception of the user's data in its own error: raise the original.
+            raised = self._tf_pipelines.error
+            if raised is not None and raised is not error:
+                raise raised from None
+            raise
         finally:
+            self._tf_pipelines.error = None
             # Also when a check refuses the call: the model keeps no reference to x.
             self._tf_pipelines.release()
 

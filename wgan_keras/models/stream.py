@@ -58,7 +58,14 @@ def is_tf_dataset(x):
 
 
 class ArrayBatches:
-    """Batches of a numpy array: pass ``p`` is the permutation of ``(seed, p)``."""
+    """Batches of a numpy array: pass ``p`` is the permutation of ``(seed, p)``.
+
+    Safe to read from several threads (the TensorFlow pipeline reads blocks
+    in parallel): the cached permutation is read once per call.
+    """
+
+    #: concurrent reads give the same batches (see ``TFPipelines``).
+    thread_safe = True
 
     def __init__(self, array, batch_size, seed, shuffle=True):
         self.array = array
@@ -73,21 +80,34 @@ class ArrayBatches:
 
     def __getitem__(self, index):
         which, position = divmod(index, self.per_pass)
-        if self._order[0] != which:
+        cached, order = self._order
+        if cached != which:
             order = np.random.default_rng([self.seed, which]).permutation(len(self.array)) if self.shuffle else None
             self._order = (which, order)
         start = position * self.batch_size
-        if self._order[1] is None:
+        if order is None:
             return self.array[start : start + self.batch_size]
-        return self.array[self._order[1][start : start + self.batch_size]]
+        return self.array[order[start : start + self.batch_size]]
 
 
 class PyDatasetBatches:
-    """Batches of a ``keras.utils.PyDataset``: item ``i`` (modulo its length when finite)."""
+    """Batches of a ``keras.utils.PyDataset``: item ``i`` (modulo its length when finite).
+
+    Every batch is checked against batch 0 (shape, floating dtype), so a bad
+    batch is named by its index rather than failing later inside numpy or the
+    step.
+    """
 
     def __init__(self, dataset):
         self.dataset = dataset
         self.per_pass = dataset.num_batches
+        self.name = type(dataset).__name__
+        self.expected = None  # (shape, dtype) of batch 0
+        # wgan_keras's own datasets are pure functions of the index; a user's
+        # may keep state, so it is read from several threads only when it
+        # asks for workers.
+        self.thread_safe = getattr(dataset, "thread_safe", False)
+        self.workers = max(1, int(getattr(dataset, "workers", 1) or 1))
 
     def __len__(self):
         return self.per_pass
@@ -95,7 +115,21 @@ class PyDatasetBatches:
     def __getitem__(self, index):
         if self.per_pass is not None:
             index %= self.per_pass
-        return np.asarray(_features(self.dataset[index]))
+        batch = np.asarray(_features(self.dataset[index]))
+        if self.expected is None:
+            self.expected = (batch.shape, batch.dtype)
+        shape, dtype = self.expected
+        if not np.issubdtype(batch.dtype, np.floating):
+            raise ValueError(
+                f"The {self.name}'s batch {index} holds {batch.dtype} values, batch 0 held {dtype}: every batch "
+                "must hold floating-point samples in the generator's range."
+            )
+        if batch.shape != shape:
+            raise ValueError(
+                f"The {self.name}'s batch {index} has shape {batch.shape}; batch 0 had shape {shape} and every "
+                "batch must have that shape (the same batch size and sample shape)."
+            )
+        return batch
 
 
 class CriticStream(keras.utils.PyDataset):
@@ -129,16 +163,31 @@ class CriticStream(keras.utils.PyDataset):
 class TFPipelines:
     """The TensorFlow backend's input for a model's ``CriticStream``: one ``tf.data`` pipeline per element shape.
 
-    Building a ``from_generator`` pipeline traces four functions, about 20 ms
-    on the project's CPU, which every short ``fit`` call would pay again. A
-    pipeline here is built once per element shape and dtype and reads the
+    Elements are read by index, in blocks of consecutive elements (one
+    Python call per block rather than per element), by a ``tf.data`` map
+    that reads blocks in parallel and in order ahead of the step; the
+    elements are those of ``CriticStream.element``, so both backends read
+    the same batches. A ``from_generator`` pipeline, the earlier design,
+    handed every element through a Python generator on one thread.
+
+    Building a pipeline traces its functions, about 20 ms on the project's
+    CPU, which every short ``fit`` call would pay again: a pipeline here is
+    built once per element shape, dtype and parallelism and reads the
     stream of the current ``fit`` (``use``), from the element that stream
-    starts at when the iterator is created; ``release`` drops the reference
-    to the data when ``fit`` ends.
+    starts at when training begins; ``release`` drops the reference to the
+    data when ``fit`` ends. An exception raised while reading the data
+    (``PyDatasetBatches``' checks, a user's ``__getitem__``) is kept in
+    ``error`` so ``fit`` can raise it as it was raised.
     """
+
+    #: bytes of real samples one Python call reads, at most (one element at least).
+    BLOCK_BYTES = 1 << 20
+    #: elements one Python call reads, at most (what a ``fit`` may read ahead of its last step).
+    BLOCK_ELEMENTS = 8
 
     def __init__(self):
         self.stream = None
+        self.error = None
         self._pipelines = {}
 
     def use(self, stream):
@@ -146,17 +195,36 @@ class TFPipelines:
         import tensorflow as tf
 
         self.stream = stream
-        signature = (stream.element(0).shape, stream.dtype)
+        self.error = None
+        first = stream.element(0)
+        block = int(max(1, min(self.BLOCK_ELEMENTS, self.BLOCK_BYTES // max(1, first.nbytes))))
+        batches = stream.batches
+        parallel = 2 if getattr(batches, "thread_safe", False) else getattr(batches, "workers", 1)
+        signature = (first.shape, stream.dtype, block, parallel)
         if signature not in self._pipelines:
 
-            def elements():
+            def read(number):
                 current = self.stream
-                for index in itertools.count(current.start):
-                    yield current.element(index)
+                if current is None:  # a read ahead of an iterator whose fit has ended
+                    raise RuntimeError("the stream of this pipeline was released when its fit ended")
+                begin = current.start + int(number) * block
+                try:
+                    return np.stack([current.element(begin + i) for i in range(block)])
+                except Exception as error:
+                    if self.stream is current:  # not a late read of an earlier fit
+                        self.error = error
+                    raise
 
-            spec = tf.TensorSpec(*signature)
-            dataset = tf.data.Dataset.from_generator(elements, output_signature=spec).prefetch(2)
-            self._pipelines[signature] = without_autotune(dataset)
+            spec = (block,) + tuple(first.shape)
+            dtype = tf.as_dtype(np.dtype(stream.dtype))
+
+            def blocks(number):
+                return tf.ensure_shape(tf.numpy_function(read, [number], dtype, stateful=False), spec)
+
+            dataset = tf.data.Dataset.range(2**62).map(blocks, num_parallel_calls=parallel, deterministic=True)
+            if block > 1:
+                dataset = dataset.unbatch()
+            self._pipelines[signature] = without_autotune(dataset.prefetch(2))
         return self._pipelines[signature]
 
     def release(self):
@@ -252,6 +320,12 @@ def critic_stream(x, model, batch_size=None, shuffle=True, seed=0):
     """
     n_critic = model.n_critic
     dtype = model.compute_dtype
+    if not isinstance(x, (np.ndarray, keras.utils.PyDataset)) and not is_tf_dataset(x):
+        raise ValueError(
+            "x must be a numpy array of real samples, a keras.utils.PyDataset of real batches or a "
+            f"tf.data.Dataset of real batches; got {type(x).__name__}"
+            + (" (convert it with numpy.asarray(x, dtype='float32'))." if isinstance(x, (list, tuple)) else ".")
+        )
     if isinstance(x, np.ndarray):
         batch_size = params.require_int("batch_size", 64 if batch_size is None else batch_size, minimum=1)
         check_real_values(x)
