@@ -11,7 +11,7 @@
 
 `smoke` executes each notebook with the parameters in ci/notebooks.json into
 a temporary folder, then re-executes the executed copies with nbval
-(`--nbval-lax`: only cells marked `# NBVAL_CHECK_OUTPUT` are compared, so
+(`--nbval-lax`: only cells tagged `nbval-check-output` are compared, so
 the re-run proves the same seed gives the same numbers). `regenerate` runs
 each notebook at its default parameters and writes it back with its
 outputs; its figures go to outputs/ (ad-hoc runs write to the ignored
