@@ -128,3 +128,13 @@ def test_the_parameters_are_read_from_the_kernels_input_history():
     assert parameters.given == ["epochs", "os"]
     with pytest.raises(ValueError, match="No parameters cell has run"):
         params.NotebookParameters.from_history({"In": ["", "x = 1"]})
+
+
+def test_without_input_history_the_declared_names_and_types_are_still_checked():
+    # nbval re-executes a notebook in a kernel that stores no input history: the annotations remain.
+    values = namespace(__annotations__={"epochs": int, "lr": float, "note": str, "quick": bool})
+    parameters = params.NotebookParameters.from_history(values)
+    assert list(parameters.declared) == ["epochs", "lr", "note", "quick"]
+    assert parameters.check_all() == {"epochs": 5, "lr": 0.001, "note": "", "quick": False}
+    with pytest.raises(ValueError, match="epochs must be an integer"):
+        params.NotebookParameters.from_history(values | {"epochs": 2.5}).check_all()

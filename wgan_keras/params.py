@@ -95,6 +95,12 @@ class NotebookParameters:
         """
         history = list(namespace.get("In") or [])
         cells = [i for i, source in enumerate(history) if _is_parameters_cell(source)]
+        if not cells and namespace.get("__annotations__"):
+            # A kernel that keeps no input history (nbval re-executing an executed notebook): the annotated
+            # assignments of the parameters cell are still known by name and type, not their allowed values.
+            kinds = {name: getattr(kind, "__name__", str(kind)) for name, kind in namespace["__annotations__"].items()}
+            cell = "\n".join(f"{name}: {kind} = None  # {_ANY.get(kind, '')}" for name, kind in kinds.items())
+            return cls(namespace, cell)
         if not cells:
             raise ValueError(
                 "No parameters cell has run in this kernel (a cell of 'name: type = value  # meaning' lines): "
@@ -187,6 +193,7 @@ class NotebookParameters:
             )
 
 
+_ANY = {"int": "(, )", "float": "(, )"}  # any value of the type (used without the cell's source)
 Interval = collections.namedtuple("Interval", "low high low_open high_open")
 _INTERVAL = re.compile(r"^([\[(])\s*([^,\])]*?)\s*,\s*([^\])]*?)\s*([\])])")
 _CHOICES = re.compile(r"^\{([^}]*)\}")
