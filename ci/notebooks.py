@@ -318,7 +318,8 @@ def seeds_markdown(report):
         ]
         for claim in record["claims"]:
             held = sum(claim["held"])
-            label = f"{held}/{len(claim['held'])}" + (" (seed-dependent)" if held < 4 else "")
+            note = " (not reproduced in any seed)" if held == 0 else " (seed-dependent)" if held < 4 else ""
+            label = f"{held}/{len(claim['held'])}" + note
             cells = [claim["claim"], claim["paper"], label, _value_summary(claim["values"])]
             lines.append("| " + " | ".join(markdown_cell(text) for text in cells) + " |")
         lines.append("")
