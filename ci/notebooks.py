@@ -7,27 +7,36 @@
     python ci/notebooks.py check --backend jax    # defaults on another backend: outputs/reproduction/<backend>.*
     python ci/notebooks.py seeds                  # defaults, seeds 0-4: outputs/reproduction/seeds.*
     python ci/notebooks.py parameters             # Markdown tables of every notebook's parameters
+    python ci/notebooks.py headers                # rewrite every notebook's Colab badge and install line
 
 `smoke` executes each notebook with the parameters in ci/notebooks.json into
 a temporary folder, then re-executes the executed copies with nbval
-(`--nbval-lax`: only cells marked `# NBVAL_CHECK_OUTPUT` are compared, so
+(`--nbval-lax`: only cells tagged `nbval-check-output` are compared, so
 the re-run proves the same seed gives the same numbers). `regenerate` runs
 each notebook at its default parameters and writes it back with its
 outputs; its figures go to outputs/ (ad-hoc runs write to the ignored
 outputs/local/). `check` and `seeds` run the notebooks at their defaults in
 a temporary folder and collect each notebook's reproduction claims
 (claims.json); `seeds` takes about an hour on the project's 2-core machine.
+`headers` writes each notebook's (exercises too) Colab badge and the
+bootstrap that opens its setup cell (the cell after the parameters cell: on
+Colab only, install the package and nothing else; then the backend) from the
+one repository address, pyproject.toml's `[project.urls] Repository`.
 """
 
 import argparse
 import ast
+import glob
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -309,11 +318,99 @@ def seeds_markdown(report):
         ]
         for claim in record["claims"]:
             held = sum(claim["held"])
-            label = f"{held}/{len(claim['held'])}" + (" (seed-dependent)" if held < 4 else "")
+            note = " (not reproduced in any seed)" if held == 0 else " (seed-dependent)" if held < 4 else ""
+            label = f"{held}/{len(claim['held'])}" + note
             cells = [claim["claim"], claim["paper"], label, _value_summary(claim["values"])]
             lines.append("| " + " | ".join(markdown_cell(text) for text in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def repository():
+    """The one repository address: pyproject.toml's ``[project.urls] Repository``."""
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        return tomllib.load(handle)["project"]["urls"]["Repository"].rstrip("/")
+
+
+def requirement(address=None):
+    """The pip requirement of the Colab install line: the package from the repository, no extras."""
+    return f"wgan_keras @ git+{address or repository()}"
+
+
+BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
+BOOTSTRAP_END = "import wgan_keras as wk\n"
+
+
+def badge(relative, address=None):
+    """The Colab badge of the notebook at ``relative`` (a path inside the repository)."""
+    path = (address or repository()).removeprefix("https://github.com/")
+    return (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"(https://colab.research.google.com/github/{path}/blob/main/{relative})"
+    )
+
+
+def bootstrap(address=None):
+    """The lines that open a notebook's setup cell, up to ``import wgan_keras as wk``.
+
+    On Colab the package is not installed yet, and Keras fixes its backend
+    when it is first imported (``import wgan_keras`` imports Keras): so the
+    install, then the backend, then the import, before the one library call.
+    """
+    return (
+        "# Setup. These lines are written by `python ci/notebooks.py headers` from pyproject.toml.\n"
+        "import os, subprocess, sys\n"
+        'if "google.colab" in sys.modules:  # on Colab only: install this library (Colab has Keras and its backends)\n'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{requirement(address)}"], check=True)\n'
+        'os.environ["KERAS_BACKEND"] = backend  # Keras fixes its backend when it is first imported\n' + BOOTSTRAP_END
+    )
+
+
+def notebook_paths():
+    return sorted(
+        glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")) + glob.glob(os.path.join(NOTEBOOKS, "exercises", "*.ipynb"))
+    )
+
+
+def setup_cell_index(cells):
+    """The setup cell: the one after the cell tagged ``parameters``."""
+    (index,) = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    return index + 1
+
+
+def with_headers(notebook, relative, address=None):
+    """``notebook`` (a dict) with its badge and bootstrap written from ``address``; raises if either is missing."""
+    cells = notebook["cells"]
+    title = "".join(cells[0]["source"])
+    if not BADGE.search(title):
+        raise SystemExit(f"{relative}: the first cell has no Colab badge")
+    _set_source(cells[0], BADGE.sub(lambda _: badge(relative, address), title, count=1))
+    setup = cells[setup_cell_index(cells)]
+    source = "".join(setup["source"])
+    if BOOTSTRAP_END not in source:
+        raise SystemExit(f"{relative}: the setup cell has no line {BOOTSTRAP_END.strip()!r}")
+    _set_source(setup, bootstrap(address) + source.split(BOOTSTRAP_END, 1)[1])
+    return notebook
+
+
+def _set_source(cell, text):
+    lines = text.split("\n")
+    cell["source"] = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+
+
+def headers(args):
+    address = repository()
+    for path in notebook_paths():
+        relative = os.path.relpath(path, ROOT)
+        with open(path) as handle:
+            notebook = json.load(handle)
+        before = json.dumps(notebook)
+        with_headers(notebook, relative, address)
+        if json.dumps(notebook) != before:
+            with open(path, "w") as handle:
+                json.dump(notebook, handle, indent=1, ensure_ascii=False)
+                handle.write("\n")
+            print(f"rewrote {relative}")
 
 
 def parameters(args):
@@ -326,7 +423,14 @@ def parameters(args):
 
 
 if __name__ == "__main__":
-    commands = {"smoke": smoke, "regenerate": regenerate, "check": check, "seeds": seeds, "parameters": parameters}
+    commands = {
+        "smoke": smoke,
+        "regenerate": regenerate,
+        "check": check,
+        "seeds": seeds,
+        "parameters": parameters,
+        "headers": headers,
+    }
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__)
     parser.add_argument("command", choices=list(commands))
     parser.add_argument("notebooks", nargs="*")

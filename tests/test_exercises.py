@@ -364,14 +364,13 @@ def test_an_exercise_notebook_follows_the_conventions_and_is_committed_without_o
     assert notebook[0]["cell_type"] == "markdown"
     badge = f"https://colab.research.google.com/github/wgan-keras/wgan_keras/blob/main/notebooks/exercises/{name}"
     assert badge in source(notebook[0])
-    last_line = source(notebook[1]).rstrip().splitlines()[-1]
-    assert last_line.startswith("_before_parameters = set(globals())  # papermill adds parameters")
-    assert notebook[2]["metadata"].get("tags") == ["parameters"]
-    for line in source(notebook[2]).splitlines():
+    # Issue 20: the parameters cell first, then the setup cell (Colab install, backend, one library call).
+    assert notebook[1]["metadata"].get("tags") == ["parameters"]
+    for line in source(notebook[1]).splitlines():
         code = line.split("#", 1)[0]
         assert code.count("=") == 1 and "#" in line and ":" in code, line
-    assert "solutions: bool = False" in source(notebook[2]) and 'backend: str = "tensorflow"' in source(notebook[2])
-    assert source(notebook[3]).rstrip().endswith("p.finish()")
+    assert "solutions: bool = False" in source(notebook[1]) and 'backend: str = "tensorflow"' in source(notebook[1])
+    assert source(notebook[2]).rstrip().splitlines()[-1].startswith("wk.params.setup(globals())")
     assert "wk.exercises.summary(results, require_all=solutions)" in source(notebook[-1])
     code = [c for c in notebook if c["cell_type"] == "code"]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)

@@ -240,3 +240,35 @@ def test_save_figure_creates_parents_and_respects_overwrite(tmp_path):
     plots.save_figure(fig, path)  # overwrite=True by default
     with pytest.raises(FileExistsError):
         plots.save_figure(fig, path, overwrite=False)
+
+
+def test_mark_peaks_marks_the_peaks_that_peaks_on_modes_counts():
+    import keras
+
+    from wgan_keras import measures
+
+    centers = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.5]])
+
+    class Bumps(keras.Model):  # a peak on the first two centres only
+        def call(self, x):
+            x = keras.ops.convert_to_tensor(x)
+            first = keras.ops.exp(-keras.ops.sum((x - centers[0]) ** 2, axis=-1) / 0.1)
+            second = keras.ops.exp(-keras.ops.sum((x - centers[1]) ** 2, axis=-1) / 0.1)
+            return keras.ops.expand_dims(first + second, -1)
+
+    critic = Bumps()
+    grid = measures.critic_values_on_grid(critic)
+    fig = plots.critic_surface(grid)
+    captured = plots.mark_peaks(grid, centers, ax=fig.axes[0])
+    assert captured == measures.peaks_on_modes(critic, centers) == (2, 3)
+    marks = fig.axes[0].collections[-1].get_offsets()
+    nearest = np.linalg.norm(marks[:, None, :] - centers[None, :, :], axis=-1).argmin(axis=1)
+    assert set(nearest) == {0, 1}  # a centre midway between grid points has two equal grid peaks
+    assert np.linalg.norm(marks - centers[nearest], axis=1).max() < 0.1
+    plt.close(fig)
+
+
+def test_toy_and_surface_plots_label_both_axes():
+    fig = plots.toy_samples(np.zeros((3, 2)), np.ones((3, 2)))
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("$x_1$", "$x_2$")
+    plt.close(fig)

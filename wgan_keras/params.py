@@ -6,9 +6,11 @@ fails at once, before any training. ``NotebookParameters`` also refuses
 parameters a notebook does not have.
 """
 
+import ast
+import collections
 import math
 import numbers
-import types
+import re
 
 import numpy as np
 
@@ -58,24 +60,86 @@ def _check_range(name, value, minimum, maximum):
 
 
 class NotebookParameters:
-    """A notebook's parameters, each checked once, and nothing else accepted.
+    """A notebook's parameters, read from its parameters cell, each checked once, nothing else accepted.
 
-    papermill's ``-p NAME VALUE`` defines ``NAME`` in the notebook even when
-    the notebook has no such parameter (it only warns), so a typo
-    (``-p epoch 5``) would run the notebook at its defaults. Capture the
-    names defined before the cell tagged ``parameters``, check every
-    parameter through this object, then call :meth:`finish`: any other new
-    name is refused with the list of valid ones.
+    The parameters are the names the cell tagged ``parameters`` declares, one
+    per line, ``name: type = value  # [constraint] meaning``. The optional
+    constraint that opens the comment says what is allowed: an interval
+    ``[1, )``, ``(0, )``, ``[0.05, 0.95]`` (``(``/``)`` exclusive, an empty end
+    unbounded) or a set of choices ``{8 | 16}``. papermill's ``-p NAME VALUE``
+    sets ``NAME`` in its own cell after the parameters cell even when the
+    notebook has no such parameter (it only warns), so a typo (``-p epoch 5``)
+    or a name the notebook uses for something else (``-p os 5``, rebound by
+    ``import os``) would run the notebook at its defaults: :meth:`finish`
+    refuses every name papermill set that the parameters cell does not declare.
 
     Args:
         namespace: the notebook's ``globals()``.
-        before: the names defined before the ``parameters`` cell.
+        cell: the source of the parameters cell.
+        given: the names papermill set (its ``injected-parameters`` cell).
     """
 
-    def __init__(self, namespace, before):
+    def __init__(self, namespace, cell, given=()):
         self.namespace = namespace
-        self.before = set(before)
+        self.declared = parse_parameters_cell(cell)
+        self.given = list(given)
         self.names = []
+
+    @classmethod
+    def from_history(cls, namespace):
+        """The parameters of the notebook running in this IPython kernel (its input history ``In``).
+
+        The parameters cell is the latest executed cell made only of annotated
+        assignments; papermill's cell is the one after it that opens with
+        ``# Parameters``.
+        """
+        history = list(namespace.get("In") or [])
+        cells = [i for i, source in enumerate(history) if _is_parameters_cell(source)]
+        if not cells and namespace.get("__annotations__"):
+            # A kernel that keeps no input history (nbval re-executing an executed notebook): the annotated
+            # assignments of the parameters cell are still known by name and type, not their allowed values.
+            kinds = {name: getattr(kind, "__name__", str(kind)) for name, kind in namespace["__annotations__"].items()}
+            cell = "\n".join(f"{name}: {kind} = None  # {_ANY.get(kind, '')}" for name, kind in kinds.items())
+            return cls(namespace, cell)
+        if not cells:
+            raise ValueError(
+                "No parameters cell has run in this kernel (a cell of 'name: type = value  # meaning' lines): "
+                "run the notebook from the top."
+            )
+        cell = history[cells[-1]]
+        given = []
+        for source in history[cells[-1] + 1 :]:
+            if source.lstrip().startswith("# Parameters"):
+                given += [target.id for node in ast.parse(source).body for target in node.targets]
+        return cls(namespace, cell, given)
+
+    def check_all(self, seed_headroom=0):
+        """Check every declared parameter against its type and constraint, write it back, then :meth:`finish`.
+
+        ``seed_headroom``: how far the notebook offsets ``seed`` (``seed + k``).
+        Returns ``{name: value}``.
+        """
+        values = {}
+        for name, (kind, constraint) in self.declared.items():
+            if name == "backend":
+                value = self.backend()
+            elif name == "seed":
+                value = self.seed(headroom=seed_headroom)
+            elif isinstance(constraint, tuple) and not isinstance(constraint, Interval):
+                value = self.choice(name, constraint)
+            elif kind == "bool":
+                value = self.bool(name)
+            elif kind == "str":
+                value = self.text(name)
+            elif kind == "int":
+                value = self.int(name, **_bounds(name, constraint, integer=True))
+            elif kind == "float":
+                value = self.number(name, **_bounds(name, constraint))
+            else:
+                raise ValueError(f"parameter {name}: unsupported type {kind!r} (int, float, bool or str).")
+            self.namespace[name] = values[name] = value
+        self.finish()
+        return values
 
     def _value(self, name):
         self.names.append(name)
@@ -128,18 +192,98 @@ class NotebookParameters:
         return value
 
     def finish(self):
-        """Refuse names that are not parameters (listing the parameters)."""
-        unknown = sorted(
-            name
-            for name, value in self.namespace.items()
-            if name not in self.before
-            and name not in self.names
-            and not name.startswith("_")
-            and not isinstance(value, types.ModuleType)  # imports in the checking cell itself
-            and value is not self
-        )
+        """Refuse names papermill set that the parameters cell does not declare (listing the parameters)."""
+        unknown = sorted(set(self.given) - set(self.declared))
         if unknown:
             raise ValueError(
-                f"Unknown notebook parameter(s) {unknown}: this notebook's parameters are {sorted(self.names)}. "
+                f"Unknown notebook parameter(s) {unknown}: this notebook's parameters are {sorted(self.declared)}. "
                 "Check the names given to papermill -p."
             )
+
+
+_ANY = {"int": "(, )", "float": "(, )"}  # any value of the type (used without the cell's source)
+Interval = collections.namedtuple("Interval", "low high low_open high_open")
+_INTERVAL = re.compile(r"^([\[(])\s*([^,\])]*?)\s*,\s*([^\])]*?)\s*([\])])")
+_CHOICES = re.compile(r"^\{([^}]*)\}")
+
+
+def parse_parameters_cell(source):
+    """``{name: (type, constraint)}`` of a parameters cell, in order.
+
+    ``constraint`` is ``None``, a tuple of choices, or an :class:`Interval`
+    (``None`` for an unbounded end).
+    """
+    declared = {}
+    for line in source.splitlines():
+        code, _, comment = line.partition("#")
+        if not code.strip():
+            continue
+        (node,) = ast.parse(code).body
+        if not isinstance(node, ast.AnnAssign):
+            raise ValueError(f"parameters cell: every line is 'name: type = value  # meaning'; got {line!r}.")
+        kind = ast.unparse(node.annotation)
+        declared[node.target.id] = (kind, _constraint(node.target.id, kind, comment.strip()))
+    return declared
+
+
+def _constraint(name, kind, comment):
+    convert = {"int": int, "float": float}.get(kind, str)
+    if match := _INTERVAL.match(comment):
+        low, high = (convert(end) if end else None for end in match.group(2, 3))
+        return Interval(low, high, match.group(1) == "(", match.group(4) == ")")
+    if match := _CHOICES.match(comment):
+        return tuple(convert(choice.strip().strip("'\"")) for choice in match.group(1).split("|"))
+    if kind in ("int", "float") and name != "seed":
+        raise ValueError(f"parameter {name}: its comment must open with its allowed range, e.g. [1, ) or (0, ).")
+    return None
+
+
+def _bounds(name, interval, integer=False):
+    low, high, low_open, high_open = interval
+    if high_open and high is not None:
+        raise ValueError(f"parameter {name}: an open upper bound is not supported; write ']'.")
+    if low_open and low is not None:
+        if integer:
+            return {"minimum": low + 1, "maximum": high}
+        return {"minimum": low, "maximum": high, "exclusive_minimum": True}
+    return {"minimum": low, "maximum": high}
+
+
+def _is_parameters_cell(source):
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(isinstance(node, ast.AnnAssign) and node.simple for node in body)
+
+
+def setup(namespace, seed_headroom=0):
+    """The one call after a notebook's parameters cell (and its generated Colab bootstrap).
+
+    Checks every parameter the parameters cell declares and refuses any other
+    name papermill set (:class:`NotebookParameters`), checks that Keras runs on
+    the requested ``backend``, seeds Keras with ``seed``, hides two messages
+    that are about the library's internals rather than the notebook (TensorFlow's
+    retracing notice; the note that the small digits set is read many times per
+    epoch, which the notebooks do on purpose) and prints the versions.
+    Returns ``{name: value}`` of the checked parameters.
+    """
+    import warnings
+
+    import keras
+
+    import wgan_keras
+
+    values = NotebookParameters.from_history(namespace).check_all(seed_headroom=seed_headroom)
+    if "seed" in values:
+        keras.utils.set_random_seed(values["seed"])
+    warnings.filterwarnings("ignore", message="The critic schedule reads .* real batches")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+    print(
+        f"wgan_keras {wgan_keras.__version__} | keras {keras.__version__} | backend {keras.backend.backend()} | "
+        f"{len(values)} parameters checked"
+    )
+    return values

@@ -194,6 +194,8 @@ def toy_samples(real, fake, title=None, ax=None, lim=None):
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
     if drawn:
         ax.legend(loc="upper right", markerscale=3)
     if title:
@@ -231,6 +233,45 @@ def critic_surface(grid, real=None, fake=None, ax=None, title=None, levels=None)
     if title:
         ax.set_title(title)
     return fig
+
+
+def mark_peaks(grid, centers, ax, radius=0.1, neighbourhood=2):
+    """Mark the critic's peaks on mode centres on a :func:`critic_surface` plot (WGAN-GP Figure 1a).
+
+    The peaks are those ``wgan_keras.measures.peaks_on_modes`` counts, found
+    on the plotted ``grid`` by the same rule: a grid point that no other point
+    within ``neighbourhood`` cells exceeds and some are below, lying within
+    ``radius`` of a centre. Contour lines close around only a few of them, so
+    the plot shows them as markers.
+
+    Returns:
+        ``(captured, k)``: the centres with a marked peak, and the number of
+        centres (``peaks_on_modes``'s count).
+    """
+    xs, ys, values = (_numpy(part) for part in grid)
+    centers = _numpy(centers).reshape(-1, 2)
+    size = 2 * int(neighbourhood) + 1
+    others = np.ones((size, size), dtype=bool)
+    others[size // 2, size // 2] = False
+    highest = scipy.ndimage.maximum_filter(values, footprint=others, mode="nearest")
+    lowest = scipy.ndimage.minimum_filter(values, footprint=others, mode="nearest")
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    is_peak = (values >= highest) & (values > lowest)
+    peaks = np.stack([grid_x[is_peak], grid_y[is_peak]], axis=1)
+    distances = np.linalg.norm(peaks[:, None, :] - centers[None, :, :], axis=-1).reshape(len(peaks), len(centers))
+    peaks = peaks[(distances < radius).any(axis=1)]
+    captured = int((distances < radius).any(axis=0).sum())
+    ax.scatter(
+        peaks[:, 0],
+        peaks[:, 1],
+        marker="x",
+        s=40,
+        color="black",
+        linewidths=1.5,
+        zorder=3,
+        label=f"peak on a mode ({captured}/{len(centers)} modes)",
+    )
+    return captured, len(centers)
 
 
 # ------------------------------------------------------ loss curves (W)
