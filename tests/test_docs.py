@@ -40,13 +40,15 @@ def readme_headline(text):
     every = re.search(r"\*\*(\d+) of (\d+) claims hold in every seed\*\*", flat)
     four = re.search(r"(\d+) in at least 4 of 5", flat)
     dependent = re.search(r"and (\d+) (?:is|are) seed-dependent", flat)
-    assert claims and every and four and dependent, "the README's reproduction headline is not where it was"
+    never = re.search(r"(\d+) not reproduced in any seed", flat)
+    assert claims and every and four and dependent and never, "the README's reproduction headline is not where it was"
     return {
         "claims": int(claims.group(1)),
         "all_seeds": int(every.group(1)),
         "claims_again": int(every.group(2)),
         "at_least_4": int(four.group(1)),
         "seed_dependent": int(dependent.group(1)),
+        "not_reproduced": int(never.group(1)),
     }
 
 
@@ -57,6 +59,7 @@ def test_readme_headline_is_the_seed_record():
     assert stated["all_seeds"] == record["all_seeds"]
     assert stated["at_least_4"] == record["at_least_4"]
     assert stated["seed_dependent"] == record["seed_dependent"]
+    assert stated["not_reproduced"] == record["not_reproduced"]
 
 
 def test_seed_counts_are_counted_from_the_record(tmp_path):
