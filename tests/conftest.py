@@ -6,6 +6,7 @@ A test that only applies to one backend says so in its name and carries
 the matching mark.
 """
 
+import json
 import os
 import sys
 
@@ -56,3 +57,12 @@ def subprocess_env(**extra):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
     env.update(extra)
     return env
+
+
+def backed_up_epoch(out):
+    """The epoch of the command line's latest backup in ``out`` (0 while there is none)."""
+    try:
+        with open(os.path.join(out, "backup", "backup.json")) as handle:
+            return json.load(handle)["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0

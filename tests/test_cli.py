@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import HAS_TENSORFLOW, ROOT, subprocess_env
+from conftest import HAS_TENSORFLOW, ROOT, backed_up_epoch, subprocess_env
 
 CLI = [
     sys.executable,
@@ -94,14 +94,6 @@ def test_a_model_file_the_command_did_not_write_is_never_replaced(tmp_path):
 
 
 # ------------------------------------------------------------------ issue 19
-def backed_up_epoch(out):
-    try:
-        with open(os.path.join(out, "backup", "backup.json")) as handle:
-            return json.load(handle)["epoch"]
-    except (OSError, ValueError, KeyError):
-        return 0
-
-
 def start(*args):
     return subprocess.Popen(
         CLI + ["--verbose", "0"] + list(args),

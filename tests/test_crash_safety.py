@@ -15,7 +15,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, subprocess_env, tensorflow_only
+from conftest import ROOT, backed_up_epoch, subprocess_env, tensorflow_only
 
 import wgan_keras as wk
 
@@ -60,14 +60,6 @@ def kill_when(args, ready, timeout=240):
     assert process.poll() is None, "the run ended before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
-
-
-def backed_up_epoch(out):
-    try:
-        with open(os.path.join(out, "backup", "backup.json")) as handle:
-            return json.load(handle)["epoch"]
-    except (OSError, ValueError, KeyError):
-        return 0
 
 
 def model_weights(path):
