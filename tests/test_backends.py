@@ -14,7 +14,7 @@ from wgan_keras import backends
 
 def notebook_parameters(backend):
     namespace = {"backend": backend}
-    return wk.params.NotebookParameters(namespace, before=[])
+    return wk.params.NotebookParameters(namespace, 'backend: str = "tensorflow"  # Keras backend')
 
 
 def test_a_notebook_asking_for_torch_is_told_it_is_not_supported_yet():
@@ -42,7 +42,7 @@ def test_importing_the_package_for_a_tensorflow_notebook_without_tensorflow_then
     code = (
         "import os; os.environ['KERAS_BACKEND'] = 'tensorflow'\n"
         "import wgan_keras as wk\n"
-        "p = wk.params.NotebookParameters({'backend': 'tensorflow'}, before=[])\n"
+        "p = wk.params.NotebookParameters({'backend': 'tensorflow'}, 'backend: str = \"tensorflow\"')\n"
         "try:\n    p.backend()\nexcept ValueError as error:\n    print(error)\n"
     )
     result = subprocess.run(
