@@ -11,14 +11,14 @@ on both backends:
 * :class:`QuadraticCritic`: ``f(x) = sum_j a_j x_j^2 / 2`` (``a = 1``:
   ``||x||^2 / 2``), so ``grad f(x^) = a x^``: the penalty and its gradient
   w.r.t. ``a`` depend on where the weights put ``x^``.
-
-The weights ``A``, ``b`` and ``a`` are ``keras.Variable``s listed in
-``trainable_variables``, so a check differentiates the student's penalty
-w.r.t. them as the training step does.
 * :class:`RecordingCritic`: any critic, remembering each batch it is
   evaluated at (inside a JAX trace through ``jax.debug.callback``).
 * :func:`flat_critic`: a ``keras.Model`` ``f(x) = <w, x>`` with ``w = 0``:
   its input gradient is 0, where ``sqrt`` has no derivative.
+
+The weights ``A``, ``b`` and ``a`` are ``keras.Variable`` objects listed in
+``trainable_variables``, so a check differentiates the student's penalty
+w.r.t. them as the training step does.
 """
 
 import keras
