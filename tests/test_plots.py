@@ -250,13 +250,14 @@ def test_mark_peaks_marks_the_peaks_that_peaks_on_modes_counts():
     centers = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.5]])
 
     class Bumps(keras.Model):  # a peak on the first two centres only
-        def call(self, x):
+        def call(self, x, training=False):
             x = keras.ops.convert_to_tensor(x)
             first = keras.ops.exp(-keras.ops.sum((x - centers[0]) ** 2, axis=-1) / 0.1)
             second = keras.ops.exp(-keras.ops.sum((x - centers[1]) ** 2, axis=-1) / 0.1)
             return keras.ops.expand_dims(first + second, -1)
 
     critic = Bumps()
+    critic(np.zeros((1, 2), "float32"))  # built, as a trained critic is (JAX's stateless call needs it)
     grid = measures.critic_values_on_grid(critic)
     fig = plots.critic_surface(grid)
     captured = plots.mark_peaks(grid, centers, ax=fig.axes[0])
