@@ -73,8 +73,13 @@ for set in "${sets[@]}"; do
     constraints=$root/ci/constraints/$set.txt
     version=$(sed -n 's/^# python: *//p' "$constraints")
     interpreter=$(find_python "$version") || {
-        echo "error: the $set set needs Python $version, which this machine does not have." >&2
-        exit 1
+        # CI's machines have it; elsewhere the set is skipped, saying so.
+        if [ -n "${CI:-}" ]; then
+            echo "error: the $set set needs Python $version, which this machine does not have." >&2
+            exit 1
+        fi
+        echo "the $set set needs Python $version, which this machine does not have: skipped." >&2
+        continue
     }
     env=$root/.venv-release-$set
     rm -rf "$env"
