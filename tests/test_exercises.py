@@ -57,6 +57,14 @@ def _library_reverse_kl(counts):
     return float(np.sum(scipy.special.rel_entr(counts / counts.sum(), np.full(len(counts), 1 / len(counts)))))
 
 
+def _library_critic_update(critic, optimizer, real, fake, clip_value):
+    """WGAN's own critic iteration (the body of fit's critic loop) around the given critic and optimizer."""
+    generator = wk.nets.mlp_generator(2, (2,), hidden=4, depth=1, seed=0)
+    model = wk.WGAN(generator, critic, n_critic=1, clip_value=clip_value, critic_warmup=False, seed=0)
+    model.compile(critic_optimizer=optimizer)
+    return model.critic_update_function()(real, fake)["critic_loss"]
+
+
 LIBRARY = {
     "parallel_lines_distances": wk.data.parallel_lines_distances,
     "js": wk.divergences.js,
@@ -65,6 +73,7 @@ LIBRARY = {
     "critic_loss": wk.losses.wasserstein_critic_loss,
     "generator_loss": wk.losses.wasserstein_generator_loss,
     "clip": wk.clipping.clip_variables,
+    "critic_update": _library_critic_update,
     "interpolate": wk.losses.interpolate,
     "penalty": _library_penalty(False),
     "one_sided_penalty": _library_penalty(True),
@@ -108,6 +117,12 @@ WRONG = [
     ("clip", "clip_kernels_only", "biases within [-c, c]"),
     ("clip", "clip_without_assign", "kernels within [-c, c]"),
     ("clip", "clip_by_rescaling", "values already inside [-c, c] unchanged"),
+    ("critic_update", "critic_update_ascends_the_loss", "the estimate E f(real) - E f(fake) on its batch rises"),
+    ("critic_update", "critic_update_clips_first", "every variable within [-c, c]"),
+    ("critic_update", "critic_update_without_clipping", "every variable within [-c, c]"),
+    ("critic_update", "critic_update_clips_kernels_only", "every variable within [-c, c]"),
+    ("critic_update", "critic_update_new_optimizer", "the optimizer passed in"),
+    ("critic_update", "critic_update_summed_loss", "returns the loss"),
     ("parallel_lines_distances", "parallel_lines_distances_without_abs", "theta = -0.5"),
     ("parallel_lines_distances", "parallel_lines_distances_in_bits", "theta = 1"),
     ("js", "js_in_bits", "disjoint supports"),

@@ -16,7 +16,8 @@ One module per notebook holds its checks:
 * ``distances`` (01): :func:`check_parallel_lines_distances`, :func:`check_js`,
   :func:`check_optimal_discriminator`, :func:`check_gan_value`;
 * ``wgan`` (02): :func:`check_critic_loss`, :func:`check_generator_loss`,
-  :func:`check_clip`;
+  :func:`check_clip`, :func:`check_critic_update` (a whole critic iteration,
+  against the library's own);
 * ``wgan_gp`` (03): :func:`check_interpolate`, :func:`check_penalty`,
   :func:`check_one_sided_penalty`;
 * ``experiments`` (04): :func:`check_median_filter`, :func:`check_wasserstein_1d`;
@@ -37,7 +38,7 @@ from wgan_keras.exercises.distances import (
 from wgan_keras.exercises.experiments import check_median_filter, check_wasserstein_1d
 from wgan_keras.exercises.harness import Case, CheckResult, summary
 from wgan_keras.exercises.modes import check_modes_captured, check_reverse_kl
-from wgan_keras.exercises.wgan import check_clip, check_critic_loss, check_generator_loss
+from wgan_keras.exercises.wgan import check_clip, check_critic_loss, check_critic_update, check_generator_loss
 from wgan_keras.exercises.wgan_gp import check_interpolate, check_one_sided_penalty, check_penalty
 
 #: Each check and the reference solution it is run on, by the solution's name.
@@ -49,6 +50,7 @@ CHECKS = {
     "critic_loss": check_critic_loss,
     "generator_loss": check_generator_loss,
     "clip": check_clip,
+    "critic_update": check_critic_update,
     "interpolate": check_interpolate,
     "penalty": check_penalty,
     "one_sided_penalty": check_one_sided_penalty,

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from wgan_keras.autodiff import input_gradient
+from wgan_keras.autodiff import input_gradient, value_and_gradients
 
 # ----------------------------------------------------------------- 01 distances
 
@@ -79,6 +79,22 @@ def clip(variables, clip_value):
     """``w <- clip(w, -c, c)`` for every variable given, in place (WGAN Algorithm 1, line 7)."""
     for variable in variables:
         variable.assign(ops.clip(variable, -clip_value, clip_value))
+
+
+def critic_update(critic, optimizer, real, fake, clip_value):
+    """One critic iteration of WGAN Algorithm 1, lines 5-7; returns the loss before the step.
+
+    Line 5: the gradient of ``E f(fake) - E f(real)`` w.r.t. the critic's
+    weights; line 6: one step of the optimizer (RMSProp); line 7: every
+    trainable critic variable clipped to ``[-c, c]``, after the step.
+    """
+    variables = critic.trainable_variables
+    loss, gradients = value_and_gradients(
+        lambda: critic_loss(critic(real, training=True), critic(fake, training=True)), variables
+    )
+    optimizer.apply_gradients(zip(gradients, variables))
+    clip(variables, clip_value)
+    return loss
 
 
 # ------------------------------------------------------------------- 03 wgan_gp

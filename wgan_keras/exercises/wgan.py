@@ -6,12 +6,14 @@ generator minimises ``-E f(G(z))`` (line 10); after each critic update every
 trainable critic variable is clipped to ``[-c, c]`` (line 7).
 """
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
 
 from wgan_keras.exercises import harness
-from wgan_keras.exercises.harness import Once, approx_case, fmt, require_function, run
+from wgan_keras.exercises.harness import Once, approx_case, fmt, require_function, run, to_scalar
 
 #: TF-GAN's reference vectors (losses_impl_test.py): critic values of real and generated samples.
 TF_GAN_REAL = [-5.0, 1.4, 12.5, 2.7]
@@ -309,6 +311,221 @@ def check_clip(clip, show=True, seed=None):
             ("moving mean and variance untouched (not trainable)", "untouched", statistics_untouched),
             ("the paper's c = 0.01 on a fresh critic", "max |w| <= 0.01", paper_value),
             (f"random: a fresh critic, c = {drawn_c:g}: all the rules above", "all as above", random_critic),
+        ],
+        show,
+        seed,
+    )
+
+
+# ------------------------------------------------------- a whole critic update
+
+#: The fixed case of :func:`check_critic_update`: a clipping bound most initial kernels exceed, and a rate
+#: whose first RMSProp step (about 10 x the rate per weight) moves weights by a visible fraction of it.
+UPDATE_CLIP, UPDATE_RATE, UPDATE_HIDDEN, UPDATE_BATCH, UPDATE_STEPS = 0.05, 2e-3, 16, 64, 3
+
+
+def _update_critics(net_seed, hidden, clip_value):
+    """Two critics with the same weights: the library's and the student's.
+
+    Glorot kernels (most of them outside ``[-c, c]``) and biases drawn in
+    ``[-3c, 3c]`` (Keras starts them at 0, where clipping only the kernels
+    would go unnoticed for several updates).
+    """
+    from wgan_keras import nets
+
+    critics = [nets.mlp_critic((2,), hidden=hidden, depth=2, seed=net_seed, name=f"critic_{i}") for i in (0, 1)]
+    rng = np.random.default_rng(net_seed)
+    for variables in zip(*(c.trainable_variables for c in critics)):
+        value = ops.convert_to_numpy(variables[0])
+        if variables[0].path.endswith("bias"):
+            value = rng.uniform(-3 * clip_value, 3 * clip_value, value.shape).astype("float32")
+        for variable in variables:
+            variable.assign(value)
+    return critics
+
+
+def _update_batches(rng, steps, batch):
+    """``steps`` pairs ``(real, fake)``: the 8 Gaussians and a generator-like cloud near the origin."""
+    from wgan_keras import data
+
+    pairs = []
+    for _ in range(steps):
+        real = data.toy("8gaussians", batch, seed=int(rng.integers(2**31 - 1)))
+        fake = (rng.standard_normal((batch, 2)) * 0.5).astype("float32")
+        pairs.append((np.asarray(real, "float32"), fake))
+    return pairs
+
+
+def _weights(critic):
+    return [np.array(ops.convert_to_numpy(v), np.float64) for v in critic.trainable_variables]
+
+
+def _library_run(critic, clip_value, learning_rate, batches):
+    """What the library's critic update does: ``(losses before each update, weights after each, optimizer)``.
+
+    ``WGAN.critic_update_function()``: the body of the training step's
+    critic iteration (Algorithm 1, lines 5-7) on given real and fake batches.
+    """
+    from wgan_keras import nets
+    from wgan_keras.models import WGAN
+
+    generator = nets.mlp_generator(2, (2,), hidden=4, depth=1, seed=0, name="unused_generator")
+    model = WGAN(generator, critic, n_critic=1, clip_value=clip_value, critic_warmup=False, seed=0)
+    model.compile(learning_rate=learning_rate)
+    update = model.critic_update_function()
+    losses, weights = [], []
+    for real, fake in batches:
+        losses.append(float(np.mean(_values(critic, fake)) - np.mean(_values(critic, real))))
+        update(real, fake)
+        weights.append(_weights(critic))
+    return losses, weights, _optimizer_state(model.critic_optimizer)
+
+
+def _values(critic, samples):
+    return np.asarray(ops.convert_to_numpy(critic(samples, training=False)), np.float64)
+
+
+def _optimizer_state(optimizer):
+    """The optimizer's iteration count and its per-weight state (RMSProp's running averages)."""
+    state = [np.array(ops.convert_to_numpy(v), np.float64) for v in optimizer.variables if len(v.shape)]
+    return int(ops.convert_to_numpy(optimizer.iterations)), state
+
+
+def _student_run(critic_update, critic, clip_value, learning_rate, batches):
+    """The student's updates on copies of the batches: ``(returned values, weights after each, optimizer)``."""
+    from wgan_keras import optimizers
+
+    optimizer = optimizers.wgan_rmsprop(learning_rate)
+    returned, weights = [], []
+    for real, fake in batches:
+        returned.append(critic_update(critic, optimizer, real.copy(), fake.copy(), clip_value))
+        weights.append(_weights(critic))
+    return returned, weights, _optimizer_state(optimizer) if optimizer.built else (0, [])
+
+
+def _weights_text(expected, received):
+    """``(text, passed)``: the largest difference between two lists of weight arrays."""
+    if [e.shape for e in expected] != [r.shape for r in received]:
+        return "the critic's variables changed shape", False
+    worst = max(float(np.max(np.abs(e - r))) for e, r in zip(expected, received))
+    if not math.isfinite(worst):
+        return "NaN/inf weights", False
+    moved = "" if worst < 1e-5 else " (sign of the loss? clipping order? the optimizer passed in?)"
+    return f"max difference {fmt(worst, 3)}{moved}", worst < 1e-5
+
+
+def check_critic_update(critic_update, show=True, seed=None):
+    """Check ``critic_update(critic, optimizer, real, fake, clip_value)``: one critic iteration of Algorithm 1.
+
+    WGAN Algorithm 1, lines 5-7: the gradient of the critic loss
+    ``E f(fake) - E f(real)`` w.r.t. the critic's weights (line 5), one step
+    of the given RMSProp (line 6), every trainable critic variable clipped to
+    ``[-c, c]`` (line 7); it returns the loss before the step. The check runs
+    the library's own update (``WGAN.critic_update_function()``, the body of
+    the training step's critic iteration) on a copy of the critic first,
+    then the student's on the same batches, and compares the weights after
+    each of three updates, the returned losses, the bound, and the
+    optimizer's state. A case with a random bound, rate, batch size and
+    critic is drawn from ``seed`` (printed).
+    """
+    require_function("critic_update", critic_update)
+    seed = harness.draw_seed(seed)
+    rng = np.random.default_rng(seed)
+    drawn = {
+        "net_seed": int(rng.integers(2**31 - 1)),
+        "hidden": int(rng.choice([8, 24])),
+        "clip_value": float(np.round(rng.uniform(0.02, 0.2), 3)),
+        "learning_rate": float(np.round(10 ** rng.uniform(-3.5, -2.5), 6)),
+        "batch": int(rng.choice([16, 48])),
+    }
+    drawn_batches = _update_batches(rng, 2, drawn["batch"])
+    c, rate = UPDATE_CLIP, UPDATE_RATE
+    batches = _update_batches(np.random.default_rng(0), UPDATE_STEPS, UPDATE_BATCH)
+
+    # Everything expected is computed before the student's function runs.
+    library_critic, student_critic = _update_critics(0, UPDATE_HIDDEN, c)
+    losses, library_weights, library_optimizer = _library_run(library_critic, c, rate, batches)
+    real, fake = batches[0]
+    estimate_before = float(np.mean(_values(student_critic, real)) - np.mean(_values(student_critic, fake)))
+    student = Once(lambda: _student_run(critic_update, student_critic, c, rate, batches))
+    drawn_library, drawn_student = _update_critics(drawn["net_seed"], drawn["hidden"], drawn["clip_value"])
+    drawn_expected = _library_run(drawn_library, drawn["clip_value"], drawn["learning_rate"], drawn_batches)
+    drawn_run = Once(
+        lambda: _student_run(critic_update, drawn_student, drawn["clip_value"], drawn["learning_rate"], drawn_batches)
+    )
+
+    def first_loss():
+        return fmt(to_scalar(student()[0][0]), 6), harness.close(losses[0], to_scalar(student()[0][0]), 1e-4, 1e-5)
+
+    def weights_after(index):
+        return lambda: _weights_text(library_weights[index], student()[1][index])
+
+    def later_weights():
+        texts = [_weights_text(library_weights[i], student()[1][i]) for i in range(1, UPDATE_STEPS)]
+        return "; ".join(text for text, _ in texts), all(passed for _, passed in texts)
+
+    def estimate_rises():
+        # The weights after the first update, on a third critic: the student's has gone on to update 3.
+        probe = _update_critics(0, UPDATE_HIDDEN, c)[0]
+        for variable, value in zip(probe.trainable_variables, student()[1][0]):
+            variable.assign(value.astype("float32"))
+        estimate = float(np.mean(_values(probe, real)) - np.mean(_values(probe, fake)))
+        return f"{fmt(estimate_before, 4)} -> {fmt(estimate, 4)}", estimate > estimate_before
+
+    def within_bound():
+        worst = max(float(np.max(np.abs(w))) for weights in student()[1] for w in weights)
+        return f"max |w| = {fmt(worst, 4)}", worst <= c * (1 + 1e-6)
+
+    def optimizer_state():
+        iterations, state = student()[2]
+        expected_iterations, expected_state = library_optimizer
+        if iterations != expected_iterations:
+            return f"{iterations} iterations (a new optimizer inside? use the one passed in)", False
+        if [s.shape for s in state] != [s.shape for s in expected_state]:
+            return "its state has other shapes than RMSProp's on this critic", False
+        worst = max(float(np.max(np.abs(e - s) / (np.abs(e) + 1e-12))) for e, s in zip(expected_state, state))
+        return f"{iterations} iterations, running averages within {fmt(worst, 2)} (relative)", worst < 1e-3
+
+    def random_case():
+        expected_losses, expected_weights, _ = drawn_expected
+        returned, weights, _ = drawn_run()
+        problems = []
+        if not all(
+            harness.close(e, to_scalar(r), 1e-4, 1e-5) for e, r in zip(expected_losses, returned, strict=True)
+        ):
+            problems.append("returned losses " + ", ".join(fmt(to_scalar(r), 4) for r in returned))
+        text, passed = _weights_text(expected_weights[-1], weights[-1])
+        if not passed:
+            problems.append(f"weights: {text}")
+        return ("; ".join(problems) if problems else "as the library's"), not problems
+
+    return run(
+        "check_critic_update",
+        [
+            (
+                "update 1: returns the loss E f(fake) - E f(real) before the step",
+                fmt(losses[0], 6),
+                first_loss,
+            ),
+            ("update 1: the critic's weights equal the library's", "max difference < 1e-05", weights_after(0)),
+            ("update 1: the estimate E f(real) - E f(fake) on its batch rises", "larger after", estimate_rises),
+            (f"after every update: every variable within [-c, c], c = {c:g}", f"max |w| <= {c:g}", within_bound),
+            (
+                f"updates 2-{UPDATE_STEPS} on new batches: the weights equal the library's",
+                "max difference < 1e-05",
+                later_weights,
+            ),
+            (
+                "the optimizer passed in: its iterations and RMSProp averages",
+                f"{library_optimizer[0]} iterations, as the library's",
+                optimizer_state,
+            ),
+            (
+                f"random: c = {drawn['clip_value']:g}, rate {drawn['learning_rate']:g}, batch {drawn['batch']}, "
+                f"{drawn['hidden']} units: 2 updates",
+                "as the library's",
+                random_case,
+            ),
         ],
         show,
         seed,

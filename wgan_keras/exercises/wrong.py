@@ -11,7 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from wgan_keras.autodiff import input_gradient
+from wgan_keras.autodiff import input_gradient, value_and_gradients
+from wgan_keras import optimizers
 from wgan_keras.exercises import solutions
 
 
@@ -180,6 +181,61 @@ def clip_by_rescaling(variables, clip_value):
     for variable in variables:
         largest = ops.max(ops.abs(variable))
         variable.assign(variable * ops.minimum(1.0, clip_value / largest))
+
+
+# ---------------------------------------------------------------- critic update
+
+
+def _step(critic, optimizer, loss, clip_value=None, clip_first=False, which=("kernel", "bias")):
+    variables = critic.trainable_variables
+    clipped = [v for v in variables if v.path.split("/")[-1] in which]
+    if clip_first and clip_value is not None:
+        solutions.clip(clipped, clip_value)
+    value, gradients = value_and_gradients(loss, variables)
+    optimizer.apply_gradients(zip(gradients, variables))
+    if not clip_first and clip_value is not None:
+        solutions.clip(clipped, clip_value)
+    return value
+
+
+def _wasserstein(critic, real, fake):
+    return lambda: solutions.critic_loss(critic(real, training=True), critic(fake, training=True))
+
+
+def critic_update_ascends_the_loss(critic, optimizer, real, fake, clip_value):
+    """Minimises ``E f(real) - E f(fake)``: the critic learns to rate the fakes higher (the estimate falls)."""
+    return -_step(critic, optimizer, lambda: -_wasserstein(critic, real, fake)(), clip_value)
+
+
+def critic_update_clips_first(critic, optimizer, real, fake, clip_value):
+    """Clips before the step instead of after it: the step leaves weights outside ``[-c, c]``."""
+    return _step(critic, optimizer, _wasserstein(critic, real, fake), clip_value, clip_first=True)
+
+
+def critic_update_without_clipping(critic, optimizer, real, fake, clip_value):
+    """Forgets line 7: the kernels stay as large as their initial values."""
+    return _step(critic, optimizer, _wasserstein(critic, real, fake))
+
+
+def critic_update_clips_kernels_only(critic, optimizer, real, fake, clip_value):
+    """Clips the kernels only (``kernel_constraint``'s fault): the biases leave ``[-c, c]``."""
+    return _step(critic, optimizer, _wasserstein(critic, real, fake), clip_value, which=("kernel",))
+
+
+def critic_update_new_optimizer(critic, optimizer, real, fake, clip_value):
+    """A new RMSProp at every call: its running averages restart, so steps after the first are too large."""
+    fresh = optimizers.wgan_rmsprop(float(ops.convert_to_numpy(optimizer.learning_rate)))
+    return _step(critic, fresh, _wasserstein(critic, real, fake), clip_value)
+
+
+def critic_update_summed_loss(critic, optimizer, real, fake, clip_value):
+    """Sums over the batch instead of taking the mean: RMSProp hides the scale, the returned loss shows it."""
+    return _step(
+        critic,
+        optimizer,
+        lambda: ops.sum(critic(fake, training=True)) - ops.sum(critic(real, training=True)),
+        clip_value,
+    )
 
 
 # ------------------------------------------------------------------- distances
