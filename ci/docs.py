@@ -371,6 +371,12 @@ def versions_page():
     return "\n".join(lines) + "\n"
 
 
+def inputs_page():
+    """The input-kind benchmark's own table (``python -m wgan_keras.bench --inputs``), as recorded."""
+    with open(os.path.join(OUTPUTS, "benchmarks", "inputs.md")) as handle:
+        return f"`outputs/benchmarks/inputs.md`:\n\n{handle.read().strip()}\n"
+
+
 def benchmarks_page():
     parts = []
     for relative, title in (
@@ -500,6 +506,7 @@ def stage():
         "cli.md": cli_page,
         "versions.md": versions_page,
         "benchmarks.md": benchmarks_page,
+        "inputs.md": inputs_page,
         "api_names.md": api_names_page,
     }
     for filename, make in generated.items():

@@ -190,3 +190,18 @@ def test_the_repository_address_is_the_one_of_pyproject():
             assert address == repository, address
             found += 1
     assert found >= 20
+
+
+def test_readme_speed_table_is_the_input_benchmark_record():
+    """Every rate in the README's speed table is the recorded median (a rerun cannot leave it stale)."""
+    import numpy as np
+
+    record = docs.load_json("outputs", "benchmarks", "inputs.json")["rates"]
+    rows = {"a `tf.data` pipeline": "tf.data", "a numpy array": "array", "a user's `PyDataset`": "pydataset"}
+    rows["`wk.data.toy_dataset` (the main job's input)"] = "toy"
+    rows["the plain loop, batches in memory"] = "loop"
+    stated = re.findall(r"^\| (.+?) \| ([\d.]+) \| ([\d.]+) \|$", _readme(), flags=re.MULTILINE)
+    assert {label for label, _, _ in stated} == set(rows)
+    for label, tensorflow, jax in stated:
+        for backend, value in (("tensorflow", tensorflow), ("jax", jax)):
+            assert value == f"{np.median(record[backend][rows[label]]):.1f}", (label, backend)

@@ -319,7 +319,7 @@ def check_clip(clip, show=True, seed=None):
 
 # ------------------------------------------------------- a whole critic update
 
-#: The fixed case of :func:`check_critic_update`: a clipping bound most initial kernels exceed, and a rate
+#: The fixed case of :func:`check_critic_update`: a clipping bound below most initial kernels, and a rate
 #: whose first RMSProp step (about 10 x the rate per weight) moves weights by a visible fraction of it.
 UPDATE_CLIP, UPDATE_RATE, UPDATE_HIDDEN, UPDATE_BATCH, UPDATE_STEPS = 0.05, 2e-3, 16, 64, 3
 
@@ -327,9 +327,10 @@ UPDATE_CLIP, UPDATE_RATE, UPDATE_HIDDEN, UPDATE_BATCH, UPDATE_STEPS = 0.05, 2e-3
 def _update_critics(net_seed, hidden, clip_value):
     """Two critics with the same weights: the library's and the student's.
 
-    Glorot kernels (most of them outside ``[-c, c]``) and biases drawn in
-    ``[-3c, 3c]`` (Keras starts them at 0, where clipping only the kernels
-    would go unnoticed for several updates).
+    A critic as it stands after earlier updates of Algorithm 1: every weight
+    within ``[-c, c]``, many of them at the bounds (Glorot kernels clipped),
+    and biases drawn in ``[-c, c]`` (Keras starts them at 0, where clipping
+    only the kernels would go unnoticed for several updates).
     """
     from wgan_keras import nets
 
@@ -338,9 +339,9 @@ def _update_critics(net_seed, hidden, clip_value):
     for variables in zip(*(c.trainable_variables for c in critics)):
         value = ops.convert_to_numpy(variables[0])
         if variables[0].path.endswith("bias"):
-            value = rng.uniform(-3 * clip_value, 3 * clip_value, value.shape).astype("float32")
+            value = rng.uniform(-clip_value, clip_value, value.shape)
         for variable in variables:
-            variable.assign(value)
+            variable.assign(np.clip(value, -clip_value, clip_value).astype("float32"))
     return critics
 
 
@@ -371,7 +372,7 @@ def _library_run(critic, clip_value, learning_rate, batches):
 
     generator = nets.mlp_generator(2, (2,), hidden=4, depth=1, seed=0, name="unused_generator")
     model = WGAN(generator, critic, n_critic=1, clip_value=clip_value, critic_warmup=False, seed=0)
-    model.compile(learning_rate=learning_rate)
+    model.compile(critic_optimizer=_rmsprop(learning_rate))
     update = model.critic_update_function()
     losses, weights = [], []
     for real, fake in batches:
@@ -379,6 +380,18 @@ def _library_run(critic, clip_value, learning_rate, batches):
         update(real, fake)
         weights.append(_weights(critic))
     return losses, weights, _optimizer_state(model.critic_optimizer)
+
+
+def _rmsprop(learning_rate):
+    """The paper's RMSProp (``rho = 0.99``) with Keras's epsilon, 1e-7.
+
+    With the official epsilon (1e-16) a weight whose gradient is a sum that
+    cancels to rounding noise still takes a full step of sign-like size, in a
+    direction the rounding decides; two correct updates that sum in another
+    order then disagree on those weights. 1e-7 turns such steps into nothing,
+    and leaves the steps of real gradients as they are.
+    """
+    return keras.optimizers.RMSprop(learning_rate, rho=0.99)
 
 
 def _values(critic, samples):
@@ -393,9 +406,7 @@ def _optimizer_state(optimizer):
 
 def _student_run(critic_update, critic, clip_value, learning_rate, batches):
     """The student's updates on copies of the batches: ``(returned values, weights after each, optimizer)``."""
-    from wgan_keras import optimizers
-
-    optimizer = optimizers.wgan_rmsprop(learning_rate)
+    optimizer = _rmsprop(learning_rate)
     returned, weights = [], []
     for real, fake in batches:
         returned.append(critic_update(critic, optimizer, real.copy(), fake.copy(), clip_value))
@@ -490,9 +501,7 @@ def check_critic_update(critic_update, show=True, seed=None):
         expected_losses, expected_weights, _ = drawn_expected
         returned, weights, _ = drawn_run()
         problems = []
-        if not all(
-            harness.close(e, to_scalar(r), 1e-4, 1e-5) for e, r in zip(expected_losses, returned, strict=True)
-        ):
+        if not all(harness.close(e, to_scalar(r), 1e-4, 1e-5) for e, r in zip(expected_losses, returned, strict=True)):
             problems.append("returned losses " + ", ".join(fmt(to_scalar(r), 4) for r in returned))
         text, passed = _weights_text(expected_weights[-1], weights[-1])
         if not passed:

@@ -12,7 +12,6 @@ import numpy as np
 from keras import ops
 
 from wgan_keras.autodiff import input_gradient, value_and_gradients
-from wgan_keras import optimizers
 from wgan_keras.exercises import solutions
 
 
@@ -224,7 +223,7 @@ def critic_update_clips_kernels_only(critic, optimizer, real, fake, clip_value):
 
 def critic_update_new_optimizer(critic, optimizer, real, fake, clip_value):
     """A new RMSProp at every call: its running averages restart, so steps after the first are too large."""
-    fresh = optimizers.wgan_rmsprop(float(ops.convert_to_numpy(optimizer.learning_rate)))
+    fresh = keras.optimizers.RMSprop(float(ops.convert_to_numpy(optimizer.learning_rate)), rho=0.99)
     return _step(critic, fresh, _wasserstein(critic, real, fake), clip_value)
 
 
