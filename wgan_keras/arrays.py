@@ -26,9 +26,14 @@ def to_numpy(value, name="value", dtype=None):
         array = np.asarray(value)
     except Exception as error:  # noqa: BLE001 - any conversion failure is the caller's bad input
         raise ValueError(f"{name} must be an array of numbers; got {type(value).__name__} ({error}).") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    if array.dtype == object or not _numeric(array.dtype):
         raise ValueError(f"{name} must be an array of numbers; got dtype {array.dtype}.")
     return array if dtype is None else array.astype(dtype, copy=False)
+
+
+def _numeric(dtype):
+    """Numbers and booleans, ml_dtypes' too (bfloat16, float8: what accelerators compute in)."""
+    return np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_) or dtype.type.__module__ == "ml_dtypes"
 
 
 def scalar(value):

@@ -14,7 +14,8 @@ import weakref
 
 import keras
 import numpy as np
-from keras import ops
+
+from wgan_keras.arrays import to_numpy
 
 _FUNCTIONS = weakref.WeakKeyDictionary()
 
@@ -74,5 +75,5 @@ def predict(model, x, batch_size=1024):
     else:
         function = model
     x = np.asarray(x, dtype="float32")
-    outputs = [ops.convert_to_numpy(function(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
+    outputs = [to_numpy(function(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
     return np.concatenate(outputs, axis=0)

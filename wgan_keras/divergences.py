@@ -3,14 +3,38 @@
 WGAN Section 2 compares four distances (Definitions of KL, JS, TV and EM,
 and Example 1); these functions compute them for distributions known
 through their densities, for checks against closed forms and against what
-trained networks estimate. Discrete sums use scipy: ``scipy.stats.entropy``
-for KL, ``scipy.spatial.distance.jensenshannon`` for JS and
-``scipy.stats.wasserstein_distance`` for the 1-D earth mover's distance.
-All logarithms are natural.
+trained networks estimate, and the closed forms of Example 1
+(:func:`parallel_lines_distances`). Discrete sums use scipy:
+``scipy.stats.entropy`` for KL, ``scipy.spatial.distance.jensenshannon`` for
+JS and ``scipy.stats.wasserstein_distance`` for the 1-D earth mover's
+distance. All logarithms are natural.
 """
+
+import math
 
 import numpy as np
 from scipy import spatial, special, stats
+
+from wgan_keras import params
+
+
+def parallel_lines_distances(theta: float) -> dict:
+    """Closed-form distances between P0 and P_theta of WGAN Example 1.
+
+    Arjovsky et al. 2017, Section 2, Example 1: ``W(P0, P_theta) = |theta|``;
+    JS = log 2, KL = +inf and TV = 1 when theta != 0, all 0 when theta = 0.
+    Only the EM (Wasserstein-1) distance is continuous in theta (Figure 1).
+    The samples are ``wgan_keras.data.parallel_lines``, which also exports
+    this function as ``wgan_keras.data.parallel_lines_distances``.
+
+    Returns:
+        ``{"EM": float, "JS": float, "KL": float, "TV": float}``.
+    """
+    theta = params.require_number("theta", theta)
+    if theta == 0.0:  # the same line: nothing to move, nothing to tell apart
+        return {"EM": 0.0, "JS": 0.0, "KL": 0.0, "TV": 0.0}
+    # Disjoint supports: JS saturates, KL diverges and TV is maximal, whatever |theta|.
+    return {"EM": abs(theta), "JS": math.log(2.0), "KL": math.inf, "TV": 1.0}
 
 
 def discretize(density, grid):

@@ -234,7 +234,7 @@ def _critic_gradient_norms(critic, x, y, training):
         return value if y is None else ops.mean(critic(y, training=training)) - value
 
     _, gradients = value_and_gradients(objective, [layer.kernel for layer in layers])
-    return [float(np.linalg.norm(ops.convert_to_numpy(g))) for g in gradients]
+    return [float(np.linalg.norm(to_numpy(g))) for g in gradients]
 
 
 def critic_backprop_norms(critic, x, dtype=None):
@@ -271,7 +271,7 @@ def _critic_backprop_norms(critic, x):
     hidden = hidden if isinstance(hidden, (list, tuple)) else [hidden]
     norms = []
     for head, h in zip(heads, hidden):
-        gradient = ops.convert_to_numpy(input_gradient(head, h)).reshape(len(x), -1)
+        gradient = to_numpy(input_gradient(head, h)).reshape(len(x), -1)
         norms.append(float(np.linalg.norm(gradient, axis=1).mean()))
     return norms
 
@@ -309,4 +309,4 @@ def generator_gradient_norm(generator, critic, objective, n=1024, seed=0):
         return losses.gan_generator_loss(values, objective)
 
     _, gradients = value_and_gradients(loss, generator.trainable_variables)
-    return float(np.sqrt(sum(float(np.sum(np.square(ops.convert_to_numpy(g)))) for g in gradients)))
+    return float(np.sqrt(sum(float(np.sum(np.square(to_numpy(g)))) for g in gradients)))

@@ -34,7 +34,7 @@ def check_parallel_lines_distances(parallel_lines_distances, show=True, seed=Non
 
     ``W = |theta|``; ``JS = log 2`` (nats), ``KL = inf`` and ``TV = 1`` when
     ``theta != 0``; all four are 0 at ``theta = 0``. Compared with
-    ``wk.data.parallel_lines_distances``, including a negative and a tiny
+    ``wk.divergences.parallel_lines_distances``, including a negative and a tiny
     ``theta``, and one drawn from ``seed``.
     """
     require_function("parallel_lines_distances", parallel_lines_distances)
@@ -43,7 +43,7 @@ def check_parallel_lines_distances(parallel_lines_distances, show=True, seed=Non
     drawn = float(np.round(rng.choice([-1.0, 1.0]) * rng.uniform(0.05, 3.0), 4))
 
     def case(theta, prefix=""):
-        expected = data.parallel_lines_distances(theta)
+        expected = divergences.parallel_lines_distances(theta)
 
         def judge():
             received = parallel_lines_distances(theta)

@@ -26,6 +26,7 @@ import numpy as np
 from keras import ops
 
 from wgan_keras import autodiff, params
+from wgan_keras.arrays import to_numpy
 
 #: Widest cell of the printed table; longer texts are cut with an ellipsis.
 CELL_WIDTH = 46
@@ -133,7 +134,7 @@ def fmt(value, digits=6):
 def to_array(value, what="the result"):
     """The student's value as a float64 numpy array (a tensor of either backend, a list, a number)."""
     try:
-        array = np.asarray(ops.convert_to_numpy(value), dtype=np.float64)
+        array = np.asarray(to_numpy(value), dtype=np.float64)
     except Exception as error:  # noqa: BLE001 - any failure to convert is the student's result's fault
         raise Mismatch(f"{what} is not numeric: {type(value).__name__}") from error
     return array
@@ -262,7 +263,7 @@ def differentiate(compute, variables, wrt, before=None):
                 f"throughout, so that training can differentiate the result w.r.t. {wrt}"
             ) from error
         raise
-    return to_scalar(value), [np.asarray(ops.convert_to_numpy(g), np.float64) for g in gradients]
+    return to_scalar(value), [np.asarray(to_numpy(g), np.float64) for g in gradients]
 
 
 def gradient_text(expected, received):

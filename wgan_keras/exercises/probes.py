@@ -25,6 +25,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from wgan_keras.arrays import to_numpy
+
 
 def _sum_over_samples(values):
     axes = list(range(1, len(values.shape)))
@@ -87,7 +89,7 @@ class RecordingCritic:
 
             jax.debug.callback(lambda value: self.seen.append(np.asarray(value, np.float64)), x, ordered=True)
         else:
-            self.seen.append(np.asarray(ops.convert_to_numpy(x), np.float64))
+            self.seen.append(np.asarray(to_numpy(x), np.float64))
         return self.inner(x, training=training)
 
     def batches(self):

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from wgan_keras.arrays import to_numpy
 from wgan_keras.exercises import harness
 from wgan_keras.exercises.harness import Once, approx_case, fmt, require_function, run, to_scalar
 
@@ -205,7 +206,7 @@ def _kind(variable):
 
 
 def _snapshot(critic):
-    return {v.path: np.array(ops.convert_to_numpy(v), np.float64) for v in critic.variables}
+    return {v.path: np.array(to_numpy(v), np.float64) for v in critic.variables}
 
 
 def _clip_problems(critic, before, after, c):
@@ -290,7 +291,7 @@ def check_clip(clip, show=True, seed=None):
     def paper_value():
         small = clipping_critic(seed=1)
         clip(small.trainable_variables, 0.01)
-        worst = max(float(np.max(np.abs(ops.convert_to_numpy(v)))) for v in small.trainable_variables)
+        worst = max(float(np.max(np.abs(to_numpy(v)))) for v in small.trainable_variables)
         return f"max |w| = {fmt(worst, 4)}", worst <= 0.01 * (1 + 1e-6)
 
     def random_critic():
@@ -337,7 +338,7 @@ def _update_critics(net_seed, hidden, clip_value):
     critics = [nets.mlp_critic((2,), hidden=hidden, depth=2, seed=net_seed, name=f"critic_{i}") for i in (0, 1)]
     rng = np.random.default_rng(net_seed)
     for variables in zip(*(c.trainable_variables for c in critics)):
-        value = ops.convert_to_numpy(variables[0])
+        value = to_numpy(variables[0])
         if variables[0].path.endswith("bias"):
             value = rng.uniform(-clip_value, clip_value, value.shape)
         for variable in variables:
@@ -358,7 +359,7 @@ def _update_batches(rng, steps, batch):
 
 
 def _weights(critic):
-    return [np.array(ops.convert_to_numpy(v), np.float64) for v in critic.trainable_variables]
+    return [np.array(to_numpy(v), np.float64) for v in critic.trainable_variables]
 
 
 def _library_run(critic, clip_value, learning_rate, batches):
@@ -395,13 +396,13 @@ def _rmsprop(learning_rate):
 
 
 def _values(critic, samples):
-    return np.asarray(ops.convert_to_numpy(critic(samples, training=False)), np.float64)
+    return np.asarray(to_numpy(critic(samples, training=False)), np.float64)
 
 
 def _optimizer_state(optimizer):
     """The optimizer's iteration count and its per-weight state (RMSProp's running averages)."""
-    state = [np.array(ops.convert_to_numpy(v), np.float64) for v in optimizer.variables if len(v.shape)]
-    return int(ops.convert_to_numpy(optimizer.iterations)), state
+    state = [np.array(to_numpy(v), np.float64) for v in optimizer.variables if len(v.shape)]
+    return int(to_numpy(optimizer.iterations)), state
 
 
 def _student_run(critic_update, critic, clip_value, learning_rate, batches):

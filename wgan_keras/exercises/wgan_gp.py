@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from wgan_keras import losses
+from wgan_keras.arrays import to_numpy
 from wgan_keras.exercises import harness, probes
 from wgan_keras.exercises.harness import Once, approx_case, array_case, fmt, require_function, run, to_scalar
 
@@ -54,7 +55,7 @@ def check_interpolate(interpolate, show=True, seed=None):
         return lambda: interpolate(ops.convert_to_tensor(real), ops.convert_to_tensor(fake), ops.convert_to_tensor(eps))
 
     def expected(real, fake, eps):
-        return ops.convert_to_numpy(losses.interpolate(real, fake, eps))
+        return to_numpy(losses.interpolate(real, fake, eps))
 
     return run(
         "check_interpolate",

@@ -21,6 +21,7 @@ import numpy as np
 
 from wgan_keras import compiled, params
 from wgan_keras.arrays import to_numpy
+from wgan_keras.data.batching import ArrayBatches
 from wgan_keras.metrics._inputs import _images
 from wgan_keras.metrics._seeding import seeded_scope
 from wgan_keras.metrics.frechet import frechet_distance_features
@@ -232,12 +233,10 @@ class QualityScorer:
             )
             from wgan_keras.models.stream import keras_input
 
-            model.fit(
-                keras_input(_OrderedBatches(images, labels, order, batch_size)),
-                epochs=1,
-                verbose=verbose,
-                shuffle=False,
+            batches = ArrayBatches(
+                (images, labels), batch_size, shuffle=False, repeat=False, drop_remainder=False, order=order
             )
+            model.fit(keras_input(batches), epochs=1, verbose=verbose, shuffle=False)
         probs = compiled.predict(model, images[val_idx], batch_size=512)
         accuracy = float(np.mean(np.argmax(probs, axis=1) == labels[val_idx]))
         return model, accuracy, time.perf_counter() - start
@@ -354,22 +353,6 @@ def _training_data(images, labels):
     if len(images) < 2:
         raise ValueError(f"images must hold at least 2 images (a training and a held-out one); got {len(images)}.")
     return images, labels.astype(np.int64)
-
-
-class _OrderedBatches(keras.utils.PyDataset):
-    """``(images, labels)`` batches in a given order of rows."""
-
-    def __init__(self, images, labels, order, batch_size):
-        super().__init__()
-        self.images, self.labels, self.order, self.batch_size = images, labels, order, batch_size
-
-    @property
-    def num_batches(self):
-        return math.ceil(len(self.order) / self.batch_size)
-
-    def __getitem__(self, index):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.images[rows], self.labels[rows]
 
 
 class _Cache:

@@ -30,13 +30,13 @@ next pass.
 """
 
 import itertools
-import math
 import sys
 
 import keras
 import numpy as np
 
 from wgan_keras import params
+from wgan_keras.data.batching import ArrayBatches
 
 
 def _features(element):
@@ -55,39 +55,6 @@ def is_tf_dataset(x):
     """True for a ``tf.data.Dataset``, without importing TensorFlow."""
     tf = sys.modules.get("tensorflow")
     return tf is not None and isinstance(x, tf.data.Dataset)
-
-
-class ArrayBatches:
-    """Batches of a numpy array: pass ``p`` is the permutation of ``(seed, p)``.
-
-    Safe to read from several threads (the TensorFlow pipeline reads blocks
-    in parallel): the cached permutation is read once per call.
-    """
-
-    #: concurrent reads give the same batches (see ``TFPipelines``).
-    thread_safe = True
-
-    def __init__(self, array, batch_size, seed, shuffle=True):
-        self.array = array
-        self.batch_size = batch_size
-        self.seed = seed
-        self.shuffle = shuffle
-        self.per_pass = len(array) // batch_size
-        self._order = (None, None)
-
-    def __len__(self):
-        return self.per_pass
-
-    def __getitem__(self, index):
-        which, position = divmod(index, self.per_pass)
-        cached, order = self._order
-        if cached != which:
-            order = np.random.default_rng([self.seed, which]).permutation(len(self.array)) if self.shuffle else None
-            self._order = (which, order)
-        start = position * self.batch_size
-        if order is None:
-            return self.array[start : start + self.batch_size]
-        return self.array[order[start : start + self.batch_size]]
 
 
 class PyDatasetBatches:
@@ -427,23 +394,10 @@ def validation_stream(x, batch_size):
         batch_size = params.require_int("batch_size", 64 if batch_size is None else batch_size, minimum=1)
         x = np.asarray(x, dtype="float32")
         if keras.backend.backend() != "tensorflow":
-            return _ArrayValidation(x, batch_size)
+            return ArrayBatches((x,), batch_size, shuffle=False, repeat=False, drop_remainder=False)
         import tensorflow as tf
 
         return without_autotune(tf.data.Dataset.from_tensor_slices(x).batch(batch_size).prefetch(2))
     if is_tf_dataset(x):
         return without_autotune(x)
     return x
-
-
-class _ArrayValidation(keras.utils.PyDataset):
-    def __init__(self, array, batch_size):
-        super().__init__()
-        self.array, self.batch_size = array, batch_size
-
-    @property
-    def num_batches(self):
-        return math.ceil(len(self.array) / self.batch_size)
-
-    def __getitem__(self, index):
-        return (self.array[index * self.batch_size : (index + 1) * self.batch_size],)
