@@ -274,12 +274,13 @@ def _parser_of(function, *args):
 def cli_page():
     import argparse as _argparse
 
-    from wgan_keras import bench, train
+    from benchmarks import cli as bench
+    from wgan_keras import train
 
     parts = []
     for title, parser in (
         ("Training: `wgan_keras.train`", _parser_of(train.parse_args, [])),
-        ("The benchmark: `wgan_keras.bench`", _parser_of(bench.main, [])),
+        ("The benchmark: `python -m benchmarks` (a repository tool)", _parser_of(bench.main, [])),
     ):
         rows = []
         for action in parser._actions:
@@ -374,8 +375,8 @@ def versions_page():
 def benchmarks_page():
     parts = []
     for relative, title in (
-        ("benchmarks/toy/latest.md", "The toy case timed again: `python -m wgan_keras.bench --cases toy_wgan_gp`"),
-        ("benchmarks/latest.md", "The full run: `python -m wgan_keras.bench --out outputs/benchmarks`"),
+        ("benchmarks/toy/latest.md", "The toy case timed again: `python -m benchmarks --cases toy_wgan_gp`"),
+        ("benchmarks/latest.md", "The full run: `python -m benchmarks --out outputs/benchmarks`"),
     ):
         with open(os.path.join(OUTPUTS, relative)) as handle:
             parts += [f"### {title}", "", f"`outputs/{relative}`:", "", handle.read().strip(), ""]
@@ -400,7 +401,7 @@ def benchmarks_page():
             ]
         )
     parts += [
-        "### Memory: `python -m wgan_keras.bench --memory`",
+        "### Memory: `python -m benchmarks --memory`",
         "",
         table(
             [
