@@ -490,9 +490,7 @@ def check_critic_update(critic_update, show=True, seed=None):
         expected_losses, expected_weights, _ = drawn_expected
         returned, weights, _ = drawn_run()
         problems = []
-        if not all(
-            harness.close(e, to_scalar(r), 1e-4, 1e-5) for e, r in zip(expected_losses, returned, strict=True)
-        ):
+        if not all(harness.close(e, to_scalar(r), 1e-4, 1e-5) for e, r in zip(expected_losses, returned, strict=True)):
             problems.append("returned losses " + ", ".join(fmt(to_scalar(r), 4) for r in returned))
         text, passed = _weights_text(expected_weights[-1], weights[-1])
         if not passed:

@@ -2,7 +2,8 @@
 
 The tests assert that every check fails on these (and on which case), so a
 check that would wave a wrong answer through is caught. Each docstring says
-what is wrong and which case of the check shows it.
+what is wrong and which case of the check shows it. A test fixture, not part
+of the package (``tests/test_exercises.py`` imports it as ``wrong``).
 """
 
 import math
@@ -11,8 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from wgan_keras.autodiff import input_gradient, value_and_gradients
 from wgan_keras import optimizers
+from wgan_keras.autodiff import input_gradient, value_and_gradients
 from wgan_keras.exercises import solutions
 
 
