@@ -100,6 +100,8 @@ RUN_SETTINGS = (
     "seed",
     "jit_compile",
 )
+#: How the messages write this program (``wgan-keras`` is the same program, where the package is installed).
+PROGRAM = "python -m wgan_keras.train"
 ARTEFACTS = ("model.keras", "history.csv", "samples.png", "metrics.json", "run.json")
 #: Copies of a damaged history.csv a resumed run replaced (``history.csv.damaged``, ``-2``, ...).
 DAMAGED = re.compile(r"^history\.csv\.damaged(-\d+)?$")
@@ -184,10 +186,6 @@ def _parser():
     return parser
 
 
-def _program():
-    return "wgan-keras" if os.path.basename(sys.argv[0] or "") == "wgan-keras" else "python -m wgan_keras.train"
-
-
 def resume_command(argv, backend):
     """The command that resumes the run of ``argv``: the same arguments without ``--overwrite``, on ``backend``."""
     options = [o for action in _parser()._actions for o in action.option_strings if o.startswith("--")]
@@ -211,7 +209,7 @@ def resume_command(argv, backend):
                 rest.pop(0)
             continue
         words.append(token)
-    return " ".join([_program(), shlex.join([*words, "--backend", backend])])
+    return " ".join([PROGRAM, shlex.join([*words, "--backend", backend])])
 
 
 # ------------------------------------------------------------ the run folder
@@ -608,7 +606,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     os.environ["KERAS_BACKEND"] = args.resolved_backend
-    lock = FolderLock(args.out, command=" ".join([_program(), shlex.join(argv)]))
+    lock = FolderLock(args.out, command=" ".join([PROGRAM, shlex.join(argv)]))
     progress = {"phase": "setup", "epoch": 0, "state": "new"}
     try:
         _lock(lock, args)
