@@ -30,4 +30,4 @@ else
     settings=(--iterations 200 --short-calls 4 --spe 5 --warmup 5 --repeats 3 --seconds 20 --toy-iterations 20000 --toy-seconds 100)
     limit=480
 fi
-timeout "$limit" python3 -m wgan_keras.bench --accelerator --backends jax --out "$out" "${settings[@]}"
+timeout "$limit" python3 -m benchmarks --accelerator --backends jax --out "$out" "${settings[@]}"

@@ -274,12 +274,13 @@ def _parser_of(function, *args):
 def cli_page():
     import argparse as _argparse
 
-    from wgan_keras import bench, train
+    from benchmarks import cli as bench
+    from wgan_keras import train
 
     parts = []
     for title, parser in (
         ("Training: `wgan_keras.train`", _parser_of(train.parse_args, [])),
-        ("The benchmark: `wgan_keras.bench`", _parser_of(bench.main, [])),
+        ("The benchmark: `python -m benchmarks` (a repository tool)", _parser_of(bench.main, [])),
     ):
         rows = []
         for action in parser._actions:
@@ -372,7 +373,7 @@ def versions_page():
 
 
 def inputs_page():
-    """The input-kind benchmark's own table (``python -m wgan_keras.bench --inputs``), as recorded."""
+    """The input-kind benchmark's own table (``python -m benchmarks --inputs``), as recorded."""
     with open(os.path.join(OUTPUTS, "benchmarks", "inputs.md")) as handle:
         return f"`outputs/benchmarks/inputs.md`:\n\n{handle.read().strip()}\n"
 
@@ -380,8 +381,8 @@ def inputs_page():
 def benchmarks_page():
     parts = []
     for relative, title in (
-        ("benchmarks/toy/latest.md", "The toy case timed again: `python -m wgan_keras.bench --cases toy_wgan_gp`"),
-        ("benchmarks/latest.md", "The full run: `python -m wgan_keras.bench --out outputs/benchmarks`"),
+        ("benchmarks/toy/latest.md", "The toy case timed again: `python -m benchmarks --cases toy_wgan_gp`"),
+        ("benchmarks/latest.md", "The full run: `python -m benchmarks --out outputs/benchmarks`"),
     ):
         with open(os.path.join(OUTPUTS, relative)) as handle:
             parts += [f"### {title}", "", f"`outputs/{relative}`:", "", handle.read().strip(), ""]
@@ -406,7 +407,7 @@ def benchmarks_page():
             ]
         )
     parts += [
-        "### Memory: `python -m wgan_keras.bench --memory`",
+        "### Memory: `python -m benchmarks --memory`",
         "",
         table(
             [

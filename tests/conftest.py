@@ -59,6 +59,19 @@ def subprocess_env(**extra):
     return env
 
 
+def toy_command(epochs, steps_per_epoch, hidden, depth, batch_size):
+    """``python -m wgan_keras.train`` (this interpreter) on 8 gaussians with a small MLP: the tests' command line."""
+    options = {
+        "--data": "8gaussians",
+        "--epochs": epochs,
+        "--steps-per-epoch": steps_per_epoch,
+        "--hidden": hidden,
+        "--depth": depth,
+        "--batch-size": batch_size,
+    }
+    return [sys.executable, "-m", "wgan_keras.train"] + [str(word) for option in options.items() for word in option]
+
+
 def backed_up_epoch(out):
     """The epoch of the command line's latest backup in ``out`` (0 while there is none)."""
     try:

@@ -3,7 +3,8 @@
 import keras
 import pytest
 
-from wgan_keras import bench
+from benchmarks import cli, inputs, processes, report, timing
+from benchmarks.cases import library_model
 
 SMALL_TOY = dict(model="wgan-gp", nets="mlp", batch=32, n_critic=2, hidden=16)
 
@@ -15,14 +16,14 @@ def test_ratio_is_that_of_the_medians_with_the_range_of_the_rounds():
         {"library_long_s": 2.5, "baseline_long_s": 2.5},
     ]
     row = {"library_long_s": 2.5, "baseline_long_s": 2.5, "rounds": rounds}
-    assert bench._ratios(row, "long_s") == "1.00x [0.75, 1.10]"
-    assert bench._ratios({**row, "rounds": rounds[:1]}, "long_s") == "1.00x"
+    assert report.ratios(row, "long_s") == "1.00x [0.75, 1.10]"
+    assert report.ratios({**row, "rounds": rounds[:1]}, "long_s") == "1.00x"
 
 
 def test_one_round_when_the_time_budget_is_spent_and_repeats_otherwise():
-    once = bench.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=0.0)
+    once = timing.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=0.0)
     assert len(once["rounds"]) == 1
-    thrice = bench.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=600.0)
+    thrice = timing.time_case(SMALL_TOY, iterations=4, warmup=1, short_calls=2, repeats=3, seconds=600.0)
     assert len(thrice["rounds"]) == 3
     for key in ("library_long_s", "baseline_long_s", "library_short_s", "baseline_short_s"):
         samples = sorted(r[key] for r in thrice["rounds"])
@@ -41,27 +42,27 @@ def test_one_round_when_the_time_budget_is_spent_and_repeats_otherwise():
 )
 def test_bad_arguments_are_refused_before_anything_runs(argv, message, capsys):
     with pytest.raises(SystemExit):
-        bench.main(argv)
+        cli.main(argv)
     assert message in capsys.readouterr().err
 
 
 def test_the_input_table_gives_each_kinds_rate_over_tf_data_per_round():
     rates = {"tensorflow": {"tf.data": [10.0, 20.0, 16.0], "toy": [9.0, 22.0, 16.0]}}
-    table = bench.input_table(rates)
+    table = report.input_table(rates)
     assert "| tensorflow | tf.data | 16.00 [10.00, 20.00] | - |" in table
     # per round 0.90, 1.10, 1.00: the median of the ratios, not the ratio of the medians
     assert "| tensorflow | toy | 16.00 [9.00, 22.00] | 1.00x [0.90, 1.10] |" in table
 
 
 def test_every_input_kind_trains_the_case():
-    kinds = ["array", "toy", "pydataset"] + (["tf.data"] if bench._installed("tensorflow") else [])
+    kinds = ["array", "toy", "pydataset"] + (["tf.data"] if processes.installed("tensorflow") else [])
     case = dict(SMALL_TOY, batch=8)
-    model = bench.library_model(case, seed=0)  # one compiled step for every kind
+    model = library_model(case, seed=0)  # one compiled step for every kind
     for done, kind in enumerate(kinds, 1):
-        assert bench.input_rate(kind, case, iterations=2, warmup=1, model=model) > 0
+        assert inputs.input_rate(kind, case, iterations=2, warmup=1, model=model) > 0
         assert int(keras.ops.convert_to_numpy(model.generator_iterations)) == 3 * done  # warm-up and timed fit
 
 
 def test_an_unknown_input_kind_is_named():
     with pytest.raises(ValueError, match="input kind must be one of"):
-        bench.input_rate("csv", SMALL_TOY, iterations=2, warmup=1)
+        inputs.input_rate("csv", SMALL_TOY, iterations=2, warmup=1)

@@ -11,25 +11,9 @@ import sys
 import time
 
 import pytest
-from conftest import HAS_TENSORFLOW, ROOT, backed_up_epoch, subprocess_env
+from conftest import HAS_TENSORFLOW, ROOT, backed_up_epoch, subprocess_env, toy_command
 
-CLI = [
-    sys.executable,
-    "-m",
-    "wgan_keras.train",
-    "--data",
-    "8gaussians",
-    "--epochs",
-    "1",
-    "--steps-per-epoch",
-    "4",
-    "--hidden",
-    "16",
-    "--depth",
-    "1",
-    "--batch-size",
-    "32",
-]
+CLI = toy_command(epochs=1, steps_per_epoch=4, hidden=16, depth=1, batch_size=32)
 
 
 def run(*args, timeout=300):

@@ -15,29 +15,11 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, backed_up_epoch, subprocess_env, tensorflow_only
+from conftest import ROOT, backed_up_epoch, subprocess_env, tensorflow_only, toy_command
 
 import wgan_keras as wk
 
-CLI = [
-    sys.executable,
-    "-m",
-    "wgan_keras.train",
-    "--data",
-    "8gaussians",
-    "--epochs",
-    "4",
-    "--steps-per-epoch",
-    "12",
-    "--hidden",
-    "32",
-    "--depth",
-    "2",
-    "--batch-size",
-    "64",
-    "--verbose",
-    "0",
-]
+CLI = toy_command(epochs=4, steps_per_epoch=12, hidden=32, depth=2, batch_size=64) + ["--verbose", "0"]
 
 
 def run_cli(*args, check=True, timeout=300):

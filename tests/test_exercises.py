@@ -13,11 +13,12 @@ import keras
 import numpy as np
 import pytest
 import scipy.special
+import wrong_answers as wrong
 from conftest import jax_only, tensorflow_only
 from keras import ops
 
 import wgan_keras as wk
-from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary, wrong
+from wgan_keras.exercises import CHECKS, CheckResult, solutions, summary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXERCISES = sorted(glob.glob(os.path.join(ROOT, "notebooks", "exercises", "*.ipynb")))

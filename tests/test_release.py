@@ -107,6 +107,17 @@ def test_the_urls_name_one_repository():
     assert all(url.startswith(repository) for url in urls.values())
 
 
+def test_the_wheel_holds_the_library_only():
+    """The benchmark (benchmarks/), the probes (tools/), CI and the tests are repository tools, not in the wheel."""
+    import setuptools
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        include = tomllib.load(handle)["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = setuptools.find_packages(ROOT, include=include)
+    assert "wgan_keras" in packages and "wgan_keras.exercises" in packages
+    assert all(p == "wgan_keras" or p.startswith("wgan_keras.") for p in packages), packages
+
+
 def test_the_console_script_is_the_command_line_module():
     assert PROJECT["scripts"] == {"wgan-keras": "wgan_keras.train:main"}
 

@@ -47,7 +47,6 @@ _SUBMODULES = (
     "autodiff",
     "backends",
     "backup",
-    "bench",
     "callbacks",
     "clipping",
     "compiled",

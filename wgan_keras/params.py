@@ -14,6 +14,13 @@ import re
 
 import numpy as np
 
+#: The seed policy, in one place. numpy's generators (the data, the metrics) take seeds in ``[0, 2**32)``;
+#: Keras's random streams (``keras.random.SeedGenerator``, an int32 on JAX) in ``[0, 2**31)``.
+SEED_MAX = 2**32 - 1
+KERAS_SEED_MAX = 2**31 - 1
+#: A model draws from three Keras streams: ``seed``, ``seed + 1`` and ``seed + 2`` (training, sampling, validation).
+MODEL_SEED_OFFSET = 2
+
 
 def require_int(name, value, minimum=None, maximum=None):
     """An integer (not a bool) within ``[minimum, maximum]``."""
@@ -23,15 +30,26 @@ def require_int(name, value, minimum=None, maximum=None):
     return int(value)
 
 
-def require_seed(value, name="seed"):
-    """A seed: an integer in ``[0, 2**32)``."""
-    return require_int(name, value, minimum=0, maximum=2**32 - 1)
+def seed_max(keras=False, offset=0):
+    """The largest seed ``s`` for which ``s + offset`` is still a seed (of a Keras random stream with ``keras``)."""
+    return (KERAS_SEED_MAX if keras else SEED_MAX) - offset
+
+
+def require_seed(value, name="seed", keras=False, offset=0):
+    """A seed: an integer in ``[0, seed_max(keras, offset)]``.
+
+    ``keras``: a Keras random stream draws from it (``[0, 2**31)``; else numpy's
+    ``[0, 2**32)``). ``offset``: the largest ``k`` the caller adds (``seed + k``).
+    """
+    return require_int(name, value, minimum=0, maximum=seed_max(keras, offset))
 
 
 def require_number(name, value, minimum=None, maximum=None, exclusive_minimum=False):
     """A finite real number within the bounds (``exclusive_minimum``: strictly above)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+        low = "" if minimum is None else f" {'>' if exclusive_minimum else '>='} {minimum}"
+        high = "" if maximum is None else f"{' and' if low else ''} <= {maximum}"
+        raise ValueError(f"{name} must be a finite number{low}{high}; got {value!r}.")
     if exclusive_minimum and minimum is not None and not value > minimum:
         raise ValueError(f"{name} must be > {minimum}; got {value!r}.")
     _check_range(name, value, None if exclusive_minimum else minimum, maximum)
@@ -158,8 +176,8 @@ class NotebookParameters:
         return require_bool(name, self._value(name))
 
     def seed(self, name="seed", headroom=0):
-        """A seed the notebook may offset by up to ``headroom`` (``seed + k``)."""
-        return require_int(name, self._value(name), minimum=0, maximum=2**31 - 3 - headroom)
+        """A seed the notebook may offset by up to ``headroom`` (``seed + k``) and give to a model."""
+        return require_seed(self._value(name), name, keras=True, offset=MODEL_SEED_OFFSET + headroom)
 
     def backend(self, name="backend"):
         """The Keras backend the notebook asked for, which must be the one Keras runs on.

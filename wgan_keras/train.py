@@ -66,7 +66,7 @@ import sys
 import time
 import warnings
 
-from wgan_keras import backends
+from wgan_keras import backends, params
 from wgan_keras.lock import FolderBusy, FolderLock
 
 MODELS = ("gan", "wgan", "wgan-gp")
@@ -78,6 +78,9 @@ BACKENDS = ("tensorflow", "jax")
 #: lambda makes things faster for toy tasks") and Adam(1e-4, 0.5, 0.9).
 TOY_GP_WEIGHT = 0.1
 TOY_BETA_1 = 0.5
+#: Seeds ``--seed`` .. ``--seed + SEED_OFFSET`` are the command line's: the data draws from ``seed`` and
+#: ``seed + 1``, the model from ``seed`` .. ``seed + 2``, the evaluation from ``seed + 7`` (one kept spare).
+SEED_OFFSET = 8
 
 #: Settings that define a run: a resumed run must use the same ones.
 RUN_SETTINGS = (
@@ -97,6 +100,8 @@ RUN_SETTINGS = (
     "seed",
     "jit_compile",
 )
+#: How the messages write this program (``wgan-keras`` is the same program, where the package is installed).
+PROGRAM = "python -m wgan_keras.train"
 ARTEFACTS = ("model.keras", "history.csv", "samples.png", "metrics.json", "run.json")
 #: Copies of a damaged history.csv a resumed run replaced (``history.csv.damaged``, ``-2``, ...).
 DAMAGED = re.compile(r"^history\.csv\.damaged(-\d+)?$")
@@ -119,15 +124,20 @@ def _positive_number(text):
 def parse_args(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
-    for name in ("epochs", "steps_per_epoch", "batch_size", "n_critic", "hidden", "depth", "latent_dim", "image_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {value}.")
-    if args.gp_weight is not None and not (math.isfinite(args.gp_weight) and args.gp_weight >= 0):
-        parser.error(f"--gp-weight must be a finite number >= 0; got {args.gp_weight}.")
-    # The model uses seed, seed + 1 and seed + 2; the evaluation seed + 7.
-    if not 0 <= args.seed < 2**31 - 8:
-        parser.error(f"--seed must be in [0, {2**31 - 9}]; got {args.seed}.")
+    # The checks of the constructors and of fit() that take these values, made before Keras loads.
+    counts = ("epochs", "steps_per_epoch", "batch_size", "n_critic", "hidden", "depth", "latent_dim", "image_size")
+    try:
+        for name in counts:
+            if getattr(args, name) is not None:
+                params.require_int("--" + name.replace("_", "-"), getattr(args, name), minimum=1)
+        if args.gp_weight is not None:
+            params.require_number("--gp-weight", args.gp_weight, minimum=0)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        params.require_seed(args.seed, "--seed", keras=True, offset=SEED_OFFSET)
+    except ValueError:
+        parser.error(f"--seed must be in [0, {params.seed_max(keras=True, offset=SEED_OFFSET)}]; got {args.seed}.")
     toy = args.data in TOY
     args.batch_size = args.batch_size or (256 if toy else 64)
     args.latent_dim = args.latent_dim or (2 if toy else 128)
@@ -163,7 +173,9 @@ def _parser():
     parser.add_argument("--image-size", type=int, help="resize images to this size")
     parser.add_argument("--latent-dim", type=int, help="default: 2 on toy data, 128 on images")
     parser.add_argument("--data-dir", help="tensorflow-datasets directory (MNIST, CIFAR-10, ...)")
-    parser.add_argument("--seed", type=int, default=0, help="0 <= seed < 2**31 - 8")
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"0 <= seed <= {params.seed_max(keras=True, offset=SEED_OFFSET)}"
+    )
     parser.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multi_worker", "tpu"))
     parser.add_argument("--jit-compile", default="auto", choices=("auto", "true", "false"))
     parser.add_argument("--out", default=os.path.join("outputs", "run"))
@@ -172,10 +184,6 @@ def _parser():
     )
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), help="0 silent, 1 progress bar, 2 a line per epoch")
     return parser
-
-
-def _program():
-    return "wgan-keras" if os.path.basename(sys.argv[0] or "") == "wgan-keras" else "python -m wgan_keras.train"
 
 
 def resume_command(argv, backend):
@@ -201,7 +209,7 @@ def resume_command(argv, backend):
                 rest.pop(0)
             continue
         words.append(token)
-    return " ".join([_program(), shlex.join([*words, "--backend", backend])])
+    return " ".join([PROGRAM, shlex.join([*words, "--backend", backend])])
 
 
 # ------------------------------------------------------------ the run folder
@@ -598,7 +606,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     os.environ["KERAS_BACKEND"] = args.resolved_backend
-    lock = FolderLock(args.out, command=" ".join([_program(), shlex.join(argv)]))
+    lock = FolderLock(args.out, command=" ".join([PROGRAM, shlex.join(argv)]))
     progress = {"phase": "setup", "epoch": 0, "state": "new"}
     try:
         _lock(lock, args)

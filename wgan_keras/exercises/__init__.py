@@ -24,11 +24,12 @@ One module per notebook holds its checks:
 * ``modes`` (05): :func:`check_modes_captured`, :func:`check_reverse_kl`.
 
 ``solutions`` holds the reference solutions a notebook fills in with
-``solutions=True``; ``wrong`` holds deliberately wrong answers the tests
-feed the checks. :func:`summary` closes a notebook.
+``solutions=True``. :func:`summary` closes a notebook. (The deliberately
+wrong answers the tests feed the checks are in the repository's
+``tests/wrong_answers.py``, not in the package.)
 """
 
-from wgan_keras.exercises import solutions, wrong
+from wgan_keras.exercises import solutions
 from wgan_keras.exercises.distances import (
     check_gan_value,
     check_js,
@@ -60,5 +61,5 @@ CHECKS = {
     "reverse_kl": check_reverse_kl,
 }
 
-__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary", "wrong"]
+__all__ = ["CHECKS", "Case", "CheckResult", "solutions", "summary"]
 __all__ += sorted(f"check_{name}" for name in CHECKS)

@@ -4,9 +4,9 @@ Prints the Frechet distance, classifier score and class coverage of each run
 every 200 generator iterations (``wk.metrics.QualityScorer.for_digits`` on
 resized scikit-learn digits).
 
-    python ci/probes/fig6_generators.py --size 32 --iterations 1000 --runs gan_b,wgan_b
-    python ci/probes/fig6_generators.py --size 64 --iterations 1000 --runs gan_b
-    python ci/probes/fig6_generators.py --size 64 --iterations 600 --runs wgan_b,gan_a
+    python tools/probes/fig6_generators.py --size 32 --iterations 1000 --runs gan_b,wgan_b
+    python tools/probes/fig6_generators.py --size 64 --iterations 1000 --runs gan_b
+    python tools/probes/fig6_generators.py --size 64 --iterations 600 --runs wgan_b,gan_a
 
 Used for the Figure 6 discussion in notebooks/05_stability_and_modes.ipynb (TensorFlow backend; a 64x64
 WGAN run of 600 iterations takes about 11 minutes on a 2-core CPU).

@@ -9,10 +9,10 @@ same real batch plus fresh noise) instead of from an independent sample.
 distributions by linear programming (scipy's HiGHS) and counts the modes at
 which the exact Kantorovich potential has a strict peak.
 
-    python ci/probes/fig1a_convergence.py --updates 50000 --every 5000
-    python ci/probes/fig1a_convergence.py --updates 20000 --paired
-    python ci/probes/fig1a_convergence.py --updates 30000 --paired --gp-weight 10
-    python ci/probes/fig1a_convergence.py --exact
+    python tools/probes/fig1a_convergence.py --updates 50000 --every 5000
+    python tools/probes/fig1a_convergence.py --updates 20000 --paired
+    python tools/probes/fig1a_convergence.py --updates 30000 --paired --gp-weight 10
+    python tools/probes/fig1a_convergence.py --exact
 
 Used for the negative result reported in notebooks/03_wgan_gp.ipynb (each run
 takes 3-8 minutes on a 2-core CPU with KERAS_BACKEND=jax).
@@ -56,9 +56,8 @@ def train(args):
     real, fake = wk.critics.fixed_generator_samples("25gaussians", 100000, seed=args.seed)
     centers = wk.data.toy_modes("25gaussians")[0]
     critic = wk.nets.mlp_critic((2,), hidden=args.hidden, depth=3, seed=args.seed)
-    model = wk.build(
-        "wgan-gp", wk.critics._placeholder_generator((2,)), critic, seed=args.seed, n_critic=1, gp_weight=args.gp_weight
-    )
+    unused = wk.nets.mlp_generator(latent_dim=1, output_shape=(2,), hidden=1, depth=1)  # critic updates never call it
+    model = wk.build("wgan-gp", unused, critic, seed=args.seed, n_critic=1, gp_weight=args.gp_weight)
     model.compile(learning_rate=args.learning_rate, beta_1=0.5)  # gan_toy.py's Adam
     update = model.critic_update_function()
     rng = np.random.default_rng(args.seed)

@@ -2,7 +2,8 @@
 
 The tests assert that every check fails on these (and on which case), so a
 check that would wave a wrong answer through is caught. Each docstring says
-what is wrong and which case of the check shows it.
+what is wrong and which case of the check shows it. A test fixture, not part
+of the package (``tests/test_exercises.py`` imports it as ``wrong``).
 """
 
 import math

@@ -1,7 +1,7 @@
 """Deleting a tf.data iterator waits for the autotuning thread's next wake-up (TensorFlow 2.21).
 
-    python ci/tf_data_stall.py on 6 8     # autotune on: some deletions take seconds
-    python ci/tf_data_stall.py off 6 8    # autotune off: none does
+    python tools/tf_data_stall.py on 6 8     # autotune on: some deletions take seconds
+    python tools/tf_data_stall.py off 6 8    # autotune off: none does
 
 Each round creates an iterator, pulls from it for SECONDS while the CPU is busy, and deletes it. With
 autotuning on, the deletion regularly blocks until about 10 ms x (2^k - 1) after the iterator was
