@@ -230,7 +230,7 @@ class QualityScorer:
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
             )
-            from wgan_keras.models.stream import keras_input
+            from wgan_keras.models.trainers import keras_input
 
             model.fit(
                 keras_input(_OrderedBatches(images, labels, order, batch_size)),
