@@ -7,7 +7,6 @@ Clipping through ``kernel_constraint`` alone leaves biases unbounded, which is
 a known fault of several ports.
 """
 
-import keras
 from keras import ops
 
 from wgan_keras import params
@@ -26,32 +25,10 @@ def clip_values(values, clip_value):
 def clip_variables(variables, clip_value):
     """Clip each variable to ``[-clip_value, clip_value]`` in place.
 
-    Works eagerly, in a compiled step, and inside a ``tf.distribute`` replica
-    context, where mirrored variables can only be written through the
-    strategy (the route Keras's optimizers take for weight decay).
+    Works eagerly and in a compiled function. The training step clips
+    through its trainer (``wgan_keras.models.trainers``), which also handles
+    ``tf.distribute``'s mirrored variables inside a replica context.
     """
     variables = list(variables)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
-            _clip_mirrored(
-                variables, params.require_number("clip_value", clip_value, minimum=0, exclusive_minimum=True)
-            )
-            return
     for variable, value in zip(variables, clip_values(variables, clip_value)):
         variable.assign(value)
-
-
-def _clip_mirrored(variables, clip_value):
-    import tensorflow as tf
-
-    def clip(var):
-        return var.assign(ops.clip(var, -clip_value, clip_value))
-
-    def clip_all(distribution, tf_variables):
-        for var in tf_variables:
-            distribution.extended.update(var, clip, group=False)
-
-    tf_variables = [getattr(v, "value", v) for v in variables]
-    tf.__internal__.distribute.interim.maybe_merge_call(clip_all, tf.distribute.get_strategy(), tf_variables)

@@ -231,7 +231,7 @@ class QualityScorer:
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
             )
-            from wgan_keras.models.stream import keras_input
+            from wgan_keras.models.trainers import keras_input
 
             batches = ArrayBatches(
                 (images, labels), batch_size, shuffle=False, repeat=False, drop_remainder=False, order=order

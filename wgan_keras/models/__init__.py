@@ -1,7 +1,8 @@
 """GAN, WGAN and WGAN-GP as keras.Model subclasses, and the one way to build them by name."""
 
 from wgan_keras import params
-from wgan_keras.models.base import AdversarialModel, TrainingDiverged
+from wgan_keras.models.base import AdversarialModel
+from wgan_keras.models.divergence_stop import TrainingDiverged
 from wgan_keras.models.gan import GAN
 from wgan_keras.models.wgan import OFFICIAL_WARMUP, WGAN
 from wgan_keras.models.wgan_gp import WGANGP

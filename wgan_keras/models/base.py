@@ -16,8 +16,6 @@ with the model (Keras does not save them by default), so a resumed run
 continues the same random stream.
 """
 
-import math
-import os
 import warnings
 
 import keras
@@ -26,31 +24,10 @@ from keras import ops
 
 from wgan_keras import compiled, params
 from wgan_keras.models import stream as streams
+from wgan_keras.models.divergence_stop import DIVERGENCE_CHECK_EVERY, DivergenceStop, TrainingDiverged
+from wgan_keras.models.saving import Saving
+from wgan_keras.models.schedule import CriticSchedule
 from wgan_keras.models.trainers import Trainer
-
-#: Generator iterations between two reads of the device-side divergence flag
-#: (it is also read at the end of every epoch and before every save).
-DIVERGENCE_CHECK_EVERY = 10
-
-
-class TrainingDiverged(FloatingPointError):
-    """A loss or a weight became NaN or infinite; training stopped.
-
-    Raised from inside ``fit`` before any callback could save the diverged
-    weights (and ``save``/``save_weights`` refuse a diverged model), so the
-    last checkpoint written before it is the last good one.
-    """
-
-    def __init__(self, losses, generator_iteration):
-        self.losses = dict(losses)
-        self.generator_iteration = generator_iteration
-        names = ", ".join(f"{k}={v}" for k, v in self.losses.items())
-        super().__init__(
-            f"Training diverged at generator iteration {generator_iteration}: {names} "
-            "(losses are running means over the epoch; 'weights' means a network's weights became "
-            "non-finite). Training was stopped and nothing was saved after it. Lower the learning rate, "
-            "check the data for NaN, or resume from the last checkpoint."
-        )
 
 
 def _sample_shape(model, which):
@@ -110,7 +87,7 @@ class _TrainingStart(keras.callbacks.Callback):
             self.stream.source.start = model.real_elements_consumed(model._next_generator_iteration)
 
 
-class AdversarialModel(Trainer, keras.Model):
+class AdversarialModel(CriticSchedule, DivergenceStop, Saving, Trainer, keras.Model):
     """Base class: a generator, a critic (or discriminator) and their loop.
 
     Subclasses define ``critic_objective`` (the critic's loss and the values
@@ -129,8 +106,6 @@ class AdversarialModel(Trainer, keras.Model):
     #: WGAN: every trainable critic variable is clipped to +-this after each
     #: critic update (Algorithm 1, line 7); None: no clipping.
     critic_clip_value = None
-    #: True when critic_iterations varies (WGAN's warm-up schedule).
-    has_critic_schedule = False
 
     def __init__(self, generator, critic, n_critic=1, seed=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -155,8 +130,8 @@ class AdversarialModel(Trainer, keras.Model):
             )
         self.sample_shape = produced
         if seed is None:
-            seed = int(np.random.randint(0, 2**31 - 1))
-        self.seed = params.require_int("seed", seed, minimum=0, maximum=2**31 - 3)
+            seed = int(np.random.randint(0, params.seed_max(keras=True, offset=params.MODEL_SEED_OFFSET) + 1))
+        self.seed = params.require_seed(seed, keras=True, offset=params.MODEL_SEED_OFFSET)
 
         self.generator = generator
         setattr(self, self.critic_name, critic)
@@ -198,7 +173,6 @@ class AdversarialModel(Trainer, keras.Model):
         self.generator_optimizer = None
         self.critic_optimizer = None
         self.divergence_check_every = DIVERGENCE_CHECK_EVERY
-        self._tf_pipelines = streams.TFPipelines()
         self._compile_options = {}
         self._fused_critic_pass = not any(
             isinstance(layer, keras.layers.BatchNormalization) for layer in critic._flatten_layers()
@@ -217,6 +191,12 @@ class AdversarialModel(Trainer, keras.Model):
     def default_optimizers(self, learning_rate=None, beta_1=None):
         """``(generator_optimizer, critic_optimizer)`` of the paper, optionally at another rate."""
         raise NotImplementedError
+
+    @staticmethod
+    def two_optimizers(factory, learning_rate=None, beta_1=None):
+        """``factory``'s optimizer twice, one per network (each keeps its own state); ``beta_1`` if given."""
+        options = {} if beta_1 is None else {"beta_1": beta_1}
+        return factory(learning_rate, **options), factory(learning_rate, **options)
 
     def compile(
         self,
@@ -250,7 +230,7 @@ class AdversarialModel(Trainer, keras.Model):
                 raise ValueError(
                     f"{type(self).__name__}.compile() does not take `{unused}`: the losses are "
                     "fixed by the paper and the metrics are built in. Pass generator_optimizer= "
-                    f"and {self._critic_optimizer_arg}= for the optimizers."
+                    f"and {self.critic_optimizer_arg}= for the optimizers."
                 )
             kwargs.pop(unused, None)
         if divergence_check_every is not None:
@@ -258,7 +238,7 @@ class AdversarialModel(Trainer, keras.Model):
                 "divergence_check_every", divergence_check_every, minimum=1
             )
         if kwargs.get("jit_compile", "auto") == "auto":
-            kwargs["jit_compile"] = self._auto_jit_compile(kwargs.get("run_eagerly", False))
+            kwargs["jit_compile"] = self.auto_jit_compile(kwargs.get("run_eagerly", False))
         super().compile(optimizer=None, **kwargs)
         defaults = self.default_optimizers(learning_rate=learning_rate, beta_1=beta_1)
         self.generator_optimizer = keras.optimizers.get(generator_optimizer or defaults[0])
@@ -274,13 +254,13 @@ class AdversarialModel(Trainer, keras.Model):
         self.optimizer = OptimizerPair(self.generator_optimizer, self.critic_optimizer, self.generator, self.critic)
         # Built now, so that load_weights / BackupAndRestore can restore
         # their state before the first step.
-        with self._variable_scope():
+        with self.variable_scope():
             self.optimizer.build()
         self._compile_options = dict(kwargs)
         self._compile_options["divergence_check_every"] = self.divergence_check_every
 
     @property
-    def _critic_optimizer_arg(self):
+    def critic_optimizer_arg(self):
         return "critic_optimizer"
 
     def generate(self, n, seed=None, batch_size=1024):
@@ -296,7 +276,7 @@ class AdversarialModel(Trainer, keras.Model):
         n = params.require_int("n", n, minimum=1)
         batch_size = params.require_int("batch_size", batch_size, minimum=1)
         if seed is not None:
-            seed = params.require_int("seed", seed, minimum=0, maximum=2**31 - 1)
+            seed = params.require_seed(seed, keras=True)
         source = self.sample_seed if seed is None else keras.random.SeedGenerator(seed)
         noise = [
             keras.random.normal((min(batch_size, n - start), self.latent_dim), seed=source)
@@ -339,14 +319,13 @@ class AdversarialModel(Trainer, keras.Model):
         except Exception as error:
             # On TensorFlow the data is read inside tf.data, which wraps an
             # exception of the user's data in its own error: raise the original.
-            raised = self._tf_pipelines.error
+            raised = self.input_error()
             if raised is not None and raised is not error:
                 raise raised from None
             raise
         finally:
-            self._tf_pipelines.error = None
             # Also when a check refuses the call: the model keeps no reference to x.
-            self._tf_pipelines.release()
+            self.release_input()
 
     def _fit(self, x, y, batch_size, epochs, shuffle, steps_per_epoch, **kwargs):
         if y is not None:
@@ -359,7 +338,7 @@ class AdversarialModel(Trainer, keras.Model):
                 f"(got validation_split={kwargs['validation_split']!r})."
             )
         epochs = params.require_int("epochs", epochs, minimum=0)
-        self._check_warmup_compatible()
+        self.check_warmup_compatible()
         stream = streams.critic_stream(x, self, batch_size=batch_size, shuffle=shuffle, seed=self.seed)
         if steps_per_epoch is None:
             steps_per_epoch = streams.default_steps_per_epoch(stream, self.n_critic)
@@ -394,7 +373,9 @@ class AdversarialModel(Trainer, keras.Model):
                 )
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = streams.validation_stream(
-                kwargs["validation_data"], kwargs.get("validation_batch_size") or stream.batch_size
+                kwargs["validation_data"],
+                kwargs.get("validation_batch_size") or stream.batch_size,
+                self.feed_validation,
             )
         callbacks = _with(kwargs.pop("callbacks", None), _TrainingStart(stream))
         self._fit_steps_per_epoch = steps_per_epoch
@@ -410,47 +391,7 @@ class AdversarialModel(Trainer, keras.Model):
         """``keras.Model.evaluate`` on held-out real samples (an array or batches)."""
         if y is not None:
             raise ValueError(f"{type(self).__name__}.evaluate() takes no targets: y must be None.")
-        return super().evaluate(streams.validation_stream(x, batch_size), **kwargs)
-
-    # -------------------------------------------------- the critic schedule
-    def critic_iterations(self, generator_iteration):
-        """Critic updates before generator update number ``generator_iteration``."""
-        return self.n_critic
-
-    def elements_for_iteration(self, generator_iteration):
-        """Stream elements (``n_critic`` batches each) generator iteration ``g`` reads.
-
-        An iteration with more critic updates than ``n_critic`` (the warm-up)
-        reads whole extra elements; a partial last one uses its first batches.
-        """
-        return math.ceil(self.critic_iterations(generator_iteration) / self.n_critic)
-
-    def real_elements_consumed(self, generator_iterations=None):
-        """Stream elements read by the first ``generator_iterations`` iterations (default: all so far)."""
-        if generator_iterations is None:
-            generator_iterations = int(ops.convert_to_numpy(self.generator_iterations))
-        if not self.has_critic_schedule:
-            return generator_iterations
-        return sum(self.elements_for_iteration(g) for g in range(generator_iterations))
-
-    def _extra_critic_chunks(self):
-        """Critic-only chunks (number of updates each) before the next generator iteration."""
-        if not self.has_critic_schedule:
-            return []
-        extra = self.critic_iterations(self._next_generator_iteration) - self.n_critic
-        chunks = [self.n_critic] * (extra // self.n_critic)
-        if extra % self.n_critic:
-            chunks.append(extra % self.n_critic)
-        return chunks
-
-    def _check_warmup_compatible(self):
-        if self.has_critic_schedule and self.steps_per_execution != 1:
-            raise ValueError(
-                f"steps_per_execution={self.steps_per_execution} cannot be "
-                "combined with a critic warm-up schedule, which changes the number of critic "
-                "updates from one generator iteration to the next. Use steps_per_execution=1, "
-                "or turn the schedule off (critic_warmup=False)."
-            )
+        return super().evaluate(streams.validation_stream(x, batch_size, self.feed_validation), **kwargs)
 
     # ------------------------------------------------------------ objectives
     def critic_objective(self, real, fake, training=True, seed=None):
@@ -485,139 +426,22 @@ class AdversarialModel(Trainer, keras.Model):
 
     def draw_noise(self, batch, seed=None):
         """``z ~ N(0, I)``, ``(batch, latent_dim)``, from the training stream (or ``seed``)."""
-        return self._replica_slice(lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)), batch)
+        return self.replica_slice(lambda n: keras.random.normal((n, self.latent_dim), seed=self._stream(seed)), batch)
 
-    def _track(self, logs):
+    def track(self, logs):
         for name, value in logs.items():
             self._trackers[name].update_state(value)
 
-    def _validation_logs(self, data):
+    def validation_logs(self, data):
         """Validation: the critic's objective on held-out real data (WGAN-GP Fig. 5b)."""
-        real = streams._features(data)
+        real = streams.features(data)
         real = ops.cast(real, self.compute_dtype)
         fake = self.generator(self.draw_noise(ops.shape(real)[0], self.eval_seed), training=False)
         # The validation stream: evaluating never shifts the training draws.
         _, logs = self.critic_objective(real, fake, training=False, seed=self.eval_seed)
         logs = {k: v for k, v in logs.items() if k in self.validation_metric_names}
-        self._track(logs)
+        self.track(logs)
         return {k: self._trackers[k].result() for k in logs}
-
-    # ------------------------------------------------- the divergence stop
-    def _divergence_flag(self, diverged_at, diverged_values, logs, weights, iteration):
-        """The new ``(diverged_at, diverged_values)`` after generator iteration ``iteration`` (1-based).
-
-        Pure ``keras.ops``, run inside the step on the device.
-
-        Losses alone can miss a divergence: in graph mode oneDNN's fused
-        MatMul+ReLU maps NaN to 0, so NaN weights can yield finite losses
-        for a step; the weights are checked too.
-        """
-        weights_finite = ops.all(ops.stack([ops.all(ops.isfinite(w)) for w in weights]))
-        values = ops.stack(
-            [ops.cast(logs[name], "float32") for name in self.metric_names]
-            + [ops.where(weights_finite, 0.0, float("nan"))]
-        )
-        first = ops.logical_and(diverged_at < 0, ops.logical_not(ops.all(ops.isfinite(values))))
-        return ops.where(first, iteration, diverged_at), ops.where(first, values, diverged_values)
-
-    def _after_steps(self, steps, read_diverged_at):
-        """Host side, after ``steps`` generator iterations were dispatched.
-
-        Reads the device-side flag every ``divergence_check_every``
-        iterations and at the end of every epoch (before Keras runs the
-        epoch's callbacks), so a divergence stops training within that many
-        iterations and no callback ever sees diverged weights.
-        """
-        self._next_generator_iteration += steps
-        self._steps_since_check += steps
-        self._steps_in_epoch += steps
-        epoch_end = self._fit_steps_per_epoch is not None and self._steps_in_epoch >= self._fit_steps_per_epoch
-        if epoch_end:
-            self._steps_in_epoch = 0
-        if epoch_end or self._steps_since_check >= self.divergence_check_every:
-            self._steps_since_check = 0
-            if int(ops.convert_to_numpy(read_diverged_at())) >= 0:
-                self.check_divergence()
-
-    def check_divergence(self):
-        """Raise ``TrainingDiverged`` if a loss or weight has become NaN or inf."""
-        self._sync_state()
-        at = int(ops.convert_to_numpy(self.diverged_at))
-        if at < 0:
-            return
-        values = ops.convert_to_numpy(self.diverged_values)
-        bad = {
-            name: float(value)
-            for name, value in zip(self.metric_names + ("weights",), values)
-            if not math.isfinite(float(value))
-        }
-        raise TrainingDiverged(bad, at)
-
-    def save(self, filepath, *args, **kwargs):
-        """``keras.Model.save`` to a ``.keras`` file; never a diverged model, never a partial file."""
-        _check_saving_format(filepath, ".keras", "save")
-        self.check_divergence()
-        return super().save(filepath, *args, **kwargs)
-
-    def save_weights(self, filepath, *args, **kwargs):
-        """``keras.Model.save_weights`` to a ``.weights.h5`` file; never diverged weights."""
-        _check_saving_format(filepath, ".weights.h5", "save_weights")
-        self.check_divergence()
-        return super().save_weights(filepath, *args, **kwargs)
-
-    # -------------------------------------------------------------- saving
-    def get_config(self):
-        return {
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            self.critic_name: keras.saving.serialize_keras_object(self.critic),
-            "n_critic": self.n_critic,
-            "seed": self.seed,
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", cls.critic_name):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
-    def get_compile_config(self):
-        if self.generator_optimizer is None:
-            return None
-        config = {k: v for k, v in self._compile_options.items() if _is_plain(v)}
-        config["generator_optimizer"] = keras.saving.serialize_keras_object(_unscaled(self.generator_optimizer))
-        config[self._critic_optimizer_arg] = keras.saving.serialize_keras_object(_unscaled(self.critic_optimizer))
-        return config
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("generator_optimizer", self._critic_optimizer_arg):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        if config.get("jit_compile") is True and keras.backend.backend() == "tensorflow":
-            # The file may come from JAX, where XLA is always on: let this
-            # backend choose again.
-            config["jit_compile"] = "auto"
-        self.compile(**config)
-
-    def _own_state(self):
-        return [self.generator_iterations] + [s.state for s in (self.train_seed, self.sample_seed, self.eval_seed)]
-
-    def save_own_variables(self, store):
-        for i, variable in enumerate(self._own_state()):
-            store[str(i)] = variable
-
-    def load_own_variables(self, store):
-        state = self._own_state()
-        if len(store.keys()) != len(state):
-            raise ValueError(
-                f"{self.name}: the saved file holds {len(store.keys())} model-level variables, "
-                f"expected {len(state)} (generator_iterations and three seed states)."
-            )
-        for i, variable in enumerate(state):
-            variable.assign(ops.cast(np.asarray(store[str(i)]), variable.dtype))
-        self.diverged_at.assign(-1)
-        self._next_generator_iteration = None
 
 
 def _with(callbacks, extra):
@@ -629,28 +453,10 @@ def _with(callbacks, extra):
     return list(callbacks) + [extra]
 
 
-def _check_saving_format(filepath, suffix, method):
-    path = os.fspath(filepath) if isinstance(filepath, (str, os.PathLike)) else None
-    if path is not None and not path.endswith(suffix):
-        other = "save_weights(path.weights.h5)" if method == "save" else "save(path.keras)"
-        raise ValueError(
-            f"{method}() writes the Keras format: the file name must end in {suffix!r}; got {path!r}. "
-            f"(The legacy .h5 format cannot hold a model with two networks and two optimizers; "
-            f"{other} writes the {'weights only' if method == 'save' else 'whole model'}.) Nothing was written."
-        )
-
-
-def _is_plain(value):
-    return value is None or isinstance(value, (bool, int, float, str))
-
-
 def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
-def _unscaled(optimizer):
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer.inner_optimizer
-    return optimizer
+__all__ = ["DIVERGENCE_CHECK_EVERY", "AdversarialModel", "OptimizerPair", "TrainingDiverged"]

@@ -64,7 +64,7 @@ class GAN(AdversarialModel):
         return self.n_critic
 
     @property
-    def _critic_optimizer_arg(self):
+    def critic_optimizer_arg(self):
         return "discriminator_optimizer"
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
@@ -80,8 +80,7 @@ class GAN(AdversarialModel):
         return self.critic_optimizer
 
     def default_optimizers(self, learning_rate=None, beta_1=None):
-        options = {} if beta_1 is None else {"beta_1": beta_1}
-        return optimizers.gan_adam(learning_rate, **options), optimizers.gan_adam(learning_rate, **options)
+        return self.two_optimizers(optimizers.gan_adam, learning_rate, beta_1)
 
     def critic_objective(self, real, fake, training=True, seed=None):
         real_logits, fake_logits = self.critic_values(real, fake, training)

@@ -14,7 +14,12 @@ Sources:
 * a ``keras.utils.PyDataset`` of batches (``wgan_keras.data.toy_dataset``, or
   the user's): batch ``i`` is item ``i`` (modulo its length when finite).
 * a ``tf.data.Dataset`` of batches (when TensorFlow is installed): grouped
-  with ``tf.data``, read from its start at every ``fit``.
+  with ``tf.data``, read from its start at every ``fit``
+  (``trainers/tensorflow_input.py``, reached through ``model.dataset_stream``).
+
+This module imports no backend: what a backend's ``fit`` reads (on
+TensorFlow, a ``tf.data`` pipeline of the stream) comes from the model's
+trainer hooks ``feed`` and ``feed_validation``.
 
 Indexable sources (arrays and PyDatasets) start at the element the model has
 reached (set when training begins, after callbacks such as
@@ -29,7 +34,6 @@ warm-up reads 100 batches per early iteration) simply continues into its
 next pass.
 """
 
-import itertools
 import sys
 
 import keras
@@ -39,7 +43,7 @@ from wgan_keras import params
 from wgan_keras.data.batching import ArrayBatches
 
 
-def _features(element):
+def features(element):
     """The samples of an element: ``x`` of ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
     if isinstance(element, (tuple, list)):
         return element[0]
@@ -82,7 +86,7 @@ class PyDatasetBatches:
     def __getitem__(self, index):
         if self.per_pass is not None:
             index %= self.per_pass
-        batch = np.asarray(_features(self.dataset[index]))
+        batch = np.asarray(features(self.dataset[index]))
         if self.expected is None:
             self.expected = (batch.shape, batch.dtype)
         shape, dtype = self.expected
@@ -125,116 +129,6 @@ class CriticStream(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         return (self.element(self.start + index),)
-
-
-class TFPipelines:
-    """The TensorFlow backend's input for a model's ``CriticStream``: one ``tf.data`` pipeline per element shape.
-
-    Elements are read by index, in blocks of consecutive elements (one
-    Python call per block rather than per element), by a ``tf.data`` map
-    that reads blocks in parallel and in order ahead of the step; the
-    elements are those of ``CriticStream.element``, so both backends read
-    the same batches. A ``from_generator`` pipeline, the earlier design,
-    handed every element through a Python generator on one thread.
-
-    Building a pipeline traces its functions, about 20 ms on the project's
-    CPU, which every short ``fit`` call would pay again: a pipeline here is
-    built once per element shape, dtype and parallelism and reads the
-    stream of the current ``fit`` (``use``), from the element that stream
-    starts at when training begins; ``release`` drops the reference to the
-    data when ``fit`` ends. An exception raised while reading the data
-    (``PyDatasetBatches``' checks, a user's ``__getitem__``) is kept in
-    ``error`` so ``fit`` can raise it as it was raised.
-    """
-
-    #: bytes of real samples one Python call reads, at most (one element at least).
-    BLOCK_BYTES = 1 << 20
-    #: elements one Python call reads, at most (what a ``fit`` may read ahead of its last step).
-    BLOCK_ELEMENTS = 8
-
-    def __init__(self):
-        self.stream = None
-        self.error = None
-        self._pipelines = {}
-
-    def use(self, stream):
-        """The pipeline that yields ``stream``'s elements from ``stream.start`` on."""
-        import tensorflow as tf
-
-        self.stream = stream
-        self.error = None
-        first = stream.element(0)
-        block = int(max(1, min(self.BLOCK_ELEMENTS, self.BLOCK_BYTES // max(1, first.nbytes))))
-        batches = stream.batches
-        parallel = 2 if getattr(batches, "thread_safe", False) else getattr(batches, "workers", 1)
-        signature = (first.shape, stream.dtype, block, parallel)
-        if signature not in self._pipelines:
-
-            def read(number):
-                current = self.stream
-                if current is None:  # a read ahead of an iterator whose fit has ended
-                    raise RuntimeError("the stream of this pipeline was released when its fit ended")
-                begin = current.start + int(number) * block
-                try:
-                    return np.stack([current.element(begin + i) for i in range(block)])
-                except Exception as error:
-                    if self.stream is current:  # not a late read of an earlier fit
-                        self.error = error
-                    raise
-
-            spec = (block,) + tuple(first.shape)
-            dtype = tf.as_dtype(np.dtype(stream.dtype))
-
-            def blocks(number):
-                return tf.ensure_shape(tf.numpy_function(read, [number], dtype, stateful=False), spec)
-
-            dataset = tf.data.Dataset.range(2**62).map(blocks, num_parallel_calls=parallel, deterministic=True)
-            if block > 1:
-                dataset = dataset.unbatch()
-            self._pipelines[signature] = without_autotune(dataset.prefetch(2))
-        return self._pipelines[signature]
-
-    def release(self):
-        self.stream = None
-
-
-def without_autotune(dataset):
-    """``dataset`` with tf.data's autotuning thread turned off.
-
-    Deleting an iterator of an autotuned dataset waits for that thread's next
-    wake-up, on a schedule of 10 ms x 2^k after the iterator was created: up
-    to half of a ``fit`` call's time was spent there, after its last batch
-    (TensorFlow 2.21; the reproduction is in the README's speed section).
-    Prefetch buffers still grow on demand and parallel maps still run on
-    every core without it.
-    """
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
-
-
-def keras_input(batches):
-    """A ``keras.utils.PyDataset`` as this backend's ``fit`` should read it.
-
-    On TensorFlow Keras turns a PyDataset into an autotuned ``tf.data``
-    pipeline, which stalls when its iterator is deleted (see
-    :func:`without_autotune`); this builds that pipeline without
-    autotuning. Other backends read the PyDataset itself.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return batches
-    import tensorflow as tf
-
-    count = batches.num_batches
-    indices = itertools.count() if count is None else range(count)
-    first = batches[0]
-    spec = tf.nest.map_structure(lambda a: tf.TensorSpec((None,) + np.shape(a)[1:], np.asarray(a).dtype), first)
-    dataset = tf.data.Dataset.from_generator(lambda: (batches[i] for i in indices), output_signature=spec)
-    if count is not None:
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
-    return without_autotune(dataset.prefetch(2))
 
 
 def check_sample_shape(got, want, critic_name):
@@ -302,9 +196,9 @@ def critic_stream(x, model, batch_size=None, shuffle=True, seed=0):
                 f"x holds {len(x)} samples, fewer than one batch of batch_size = {batch_size}. "
                 "Pass more data or a smaller batch_size."
             )
-        _check_replicas(batch_size, model)
+        check_replicas(batch_size, model)
         batches = ArrayBatches(np.asarray(x, dtype="float32"), batch_size, seed, shuffle)
-        return _indexable_stream(batches, n_critic, dtype, batch_size, model._tf_pipelines)
+        return _indexable_stream(batches, n_critic, dtype, batch_size, model)
     if batch_size is not None:
         raise ValueError(
             f"batch_size must be None when x is a {type(x).__name__} (it yields batches); got {batch_size!r}."
@@ -316,24 +210,24 @@ def critic_stream(x, model, batch_size=None, shuffle=True, seed=0):
         first = batches[0]
         check_sample_shape(first.shape[1:], model.sample_shape, model.critic_name)
         check_real_values(first)
-        _check_replicas(len(first), model)
-        _check_batches_fill_an_iteration(batches.per_pass, n_critic)
-        return _indexable_stream(batches, n_critic, dtype, len(first), model._tf_pipelines)
+        check_replicas(len(first), model)
+        check_batches_fill_an_iteration(batches.per_pass, n_critic)
+        return _indexable_stream(batches, n_critic, dtype, len(first), model)
     if is_tf_dataset(x):
-        return _tf_critic_stream(x, model)
+        return model.dataset_stream(x)
     raise ValueError(
         "x must be a numpy array of real samples, a keras.utils.PyDataset of real batches or a "
         f"tf.data.Dataset of real batches; got {type(x).__name__}."
     )
 
 
-def _indexable_stream(batches, n_critic, dtype, batch_size, pipelines):
+def _indexable_stream(batches, n_critic, dtype, batch_size, model):
     source = CriticStream(batches, n_critic, dtype)
-    data = pipelines.use(source) if keras.backend.backend() == "tensorflow" else source
+    data = model.feed(source)  # what the backend's fit reads (TensorFlow: a tf.data pipeline)
     return Stream(data, batches.per_pass, batch_size, source)
 
 
-def _check_replicas(batch_size, model):
+def check_replicas(batch_size, model):
     replicas = model.replicas()
     if batch_size % replicas:
         raise ValueError(
@@ -342,42 +236,12 @@ def _check_replicas(batch_size, model):
         )
 
 
-def _check_batches_fill_an_iteration(per_pass, n_critic):
+def check_batches_fill_an_iteration(per_pass, n_critic):
     if per_pass is not None and per_pass < n_critic:
         raise ValueError(
             f"The data holds {per_pass} batch(es) per pass, fewer than the n_critic = {n_critic} fresh batches "
             "one generator iteration needs. Pass more data or a smaller n_critic."
         )
-
-
-def _tf_critic_stream(x, model):
-    import tensorflow as tf
-
-    spec = _features(x.element_spec)
-    if not isinstance(spec, tf.TensorSpec):
-        raise ValueError(f"Dataset elements must be tensors of real samples; got {spec}.")
-    check_sample_shape(spec.shape[1:], model.sample_shape, model.critic_name)
-    if not spec.dtype.is_floating:
-        check_real_values(np.zeros((), spec.dtype.as_numpy_dtype), "the dataset")
-    if spec.shape[0] is None:
-        raise ValueError(
-            "Every real batch must have the same size: batch the dataset with "
-            "drop_remainder=True (its batch dimension is unknown)."
-        )
-    _check_replicas(int(spec.shape[0]), model)
-    cardinality = int(x.cardinality())
-    per_pass = cardinality if cardinality >= 0 else None  # infinite or unknown
-    _check_batches_fill_an_iteration(per_pass, model.n_critic)
-    dtype = model.compute_dtype
-
-    def layout(batches):
-        perm = [1, 0] + list(range(2, len(batches.shape)))
-        return tf.transpose(tf.cast(batches, dtype), perm)
-
-    grouped = x.map(_features).batch(model.n_critic, drop_remainder=True).map(layout)
-    if per_pass is not None:
-        grouped = grouped.repeat()
-    return Stream(without_autotune(grouped.prefetch(2)), per_pass, int(spec.shape[0]))
 
 
 def default_steps_per_epoch(stream, n_critic):
@@ -387,17 +251,13 @@ def default_steps_per_epoch(stream, n_critic):
     return stream.per_pass // n_critic
 
 
-def validation_stream(x, batch_size):
-    """Validation data: arrays batched (and, on TensorFlow, a tf.data without autotuning)."""
+def validation_stream(x, batch_size, feed):
+    """Validation data: arrays batched, then ``feed`` (the trainer's hook: on TensorFlow a tf.data pipeline)."""
     if isinstance(x, np.ndarray):
         check_real_values(x, "validation_data")
         batch_size = params.require_int("batch_size", 64 if batch_size is None else batch_size, minimum=1)
         x = np.asarray(x, dtype="float32")
-        if keras.backend.backend() != "tensorflow":
-            return ArrayBatches((x,), batch_size, shuffle=False, repeat=False, drop_remainder=False)
-        import tensorflow as tf
-
-        return without_autotune(tf.data.Dataset.from_tensor_slices(x).batch(batch_size).prefetch(2))
+        return feed(ArrayBatches((x,), batch_size, shuffle=False, repeat=False, drop_remainder=False))
     if is_tf_dataset(x):
-        return without_autotune(x)
+        return feed(x)
     return x

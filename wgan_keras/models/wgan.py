@@ -67,7 +67,7 @@ class WGAN(AdversarialModel):
     def default_optimizers(self, learning_rate=None, beta_1=None):
         if beta_1 is not None:
             raise ValueError(f"WGAN trains with RMSProp, which has no beta_1; got beta_1={beta_1!r}.")
-        return optimizers.wgan_rmsprop(learning_rate), optimizers.wgan_rmsprop(learning_rate)
+        return self.two_optimizers(optimizers.wgan_rmsprop, learning_rate)
 
     @property
     def has_critic_schedule(self):

@@ -78,12 +78,11 @@ class WGANGP(AdversarialModel):
             )
 
     def default_optimizers(self, learning_rate=None, beta_1=None):
-        options = {} if beta_1 is None else {"beta_1": beta_1}
-        return optimizers.wgan_gp_adam(learning_rate, **options), optimizers.wgan_gp_adam(learning_rate, **options)
+        return self.two_optimizers(optimizers.wgan_gp_adam, learning_rate, beta_1)
 
     def critic_objective(self, real, fake, training=True, seed=None):
         real = ops.cast(real, fake.dtype)
-        eps = self._replica_slice(lambda n: keras.random.uniform((n,), seed=self._stream(seed)), ops.shape(real)[0])
+        eps = self.replica_slice(lambda n: keras.random.uniform((n,), seed=self._stream(seed)), ops.shape(real)[0])
         real_values, fake_values = self.critic_values(real, fake, training)
         penalty, norms = losses.gradient_penalty(
             self.critic,

@@ -1,17 +1,17 @@
-"""The training step of each backend, behind one small interface.
+"""The training step, split as Keras splits ``trainers/``: one outline, one file of primitives per backend.
 
-As Keras splits ``trainers/`` per backend, each module here holds
-``Trainer``, a mixin that ``AdversarialModel`` puts before ``keras.Model``:
-``train_step`` (one generator iteration of Algorithm 1), ``test_step``
-(validation), ``make_train_function`` (the warm-up's extra critic updates
-and the divergence check around Keras's compiled step) and
-``critic_update_function`` (one critic update on given real and fake
-batches, for critics trained against a fixed distribution).
-
-* ``tensorflow``: gradient tapes, variables updated in place, ``tf.distribute``.
+* ``base``: ``Trainer``, Algorithm 1's outline (the critic loop, WGAN's
+  warm-up chunks, counting iterations, the divergence flag) and the
+  primitives and hooks a backend provides, each documented there.
+* ``tensorflow``: gradient tapes, variables updated in place, ``tf.distribute``;
+  ``tensorflow_input``: its ``tf.data`` pipelines.
 * ``jax``: a stateless step, jit-compiled: the weights, optimizer states,
   random-stream states and metric states go in as values and come out
   updated; ``keras.distribution`` for data parallelism.
+
+``Trainer`` here is the active backend's; ``AdversarialModel`` puts it
+before ``keras.Model``. ``keras_input(batches)`` is a ``keras.utils.PyDataset``
+as the active backend's ``fit``/``predict`` should read it.
 """
 
 import keras
@@ -19,9 +19,9 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
-    from wgan_keras.models.trainers.tensorflow import Trainer
+    from wgan_keras.models.trainers.tensorflow import Trainer, keras_input
 elif _BACKEND == "jax":
-    from wgan_keras.models.trainers.jax import Trainer
+    from wgan_keras.models.trainers.jax import Trainer, keras_input
 else:
     raise ImportError(
         f"wgan_keras trains on Keras's tensorflow and jax backends; the active backend is {_BACKEND!r}. "
@@ -29,4 +29,4 @@ else:
         "'Backends' section says what stands in the way of PyTorch)."
     )
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "keras_input"]

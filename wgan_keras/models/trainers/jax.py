@@ -1,4 +1,7 @@
-"""Algorithm 1 on JAX: a stateless step, jit-compiled.
+"""Algorithm 1's primitives on JAX: a stateless step, jit-compiled.
+
+The outline is ``trainers/base.py``; here the ``state`` it threads is a
+``Values`` holder of every variable's value, read and replaced by variable.
 
 Keras's guide to a custom ``train_step`` on JAX, for two networks and two
 optimizers: the step receives Keras's state ``(trainable, non_trainable,
@@ -25,7 +28,8 @@ import jax
 import keras
 
 from wgan_keras.clipping import clip_values
-from wgan_keras.models.stream import _features
+from wgan_keras.models import stream
+from wgan_keras.models.trainers import base
 
 
 class Values:
@@ -56,60 +60,90 @@ class Values:
         return tuple(self[group] for group in self.groups)
 
 
-class Trainer:
-    """The JAX step of ``AdversarialModel`` (see ``trainers/__init__.py``)."""
+class Trainer(base.Trainer):
+    """The JAX primitives of ``AdversarialModel`` (see ``trainers/base.py``)."""
 
-    # ------------------------------------------------------- Algorithm 1
+    # ------------------------------------------------ Keras's step functions
     def train_step(self, state, data):
-        """One generator iteration: Algorithm 1, lines 2-11 of both papers."""
-        values = Values(self._state_groups(), state)
-        real = _features(data)
-        for i in range(real.shape[1]):  # line 2: for t = 1, ..., n_critic
-            self._critic_update(values, real[:, i])  # lines 3-8 (a fresh real batch each time)
-        self._generator_update(values, real.shape[0])  # lines 10-11
-        self._count_iteration(values)
-        return self._logs_of(values), values.state()
+        """Keras's JAX step: one generator iteration (``base.Trainer.generator_iteration``)."""
+        return self.run_step(state, data, self.generator_iteration)
 
-    def critic_only_step(self, state, data, updates):
-        """``updates`` critic updates on the element's first batches (WGAN's warm-up)."""
-        values = Values(self._state_groups(), state)
-        real = _features(data)
-        for i in range(updates):
-            self._critic_update(values, real[:, i])
-        return self._logs_of(values), values.state()
+    def test_step(self, state, data):
+        values = Values([self.trainable_variables, self.non_trainable_variables, self.metrics_variables], state)
+        with values.stateful([v for group in values.groups for v in group]):
+            logs = self.validation_logs(data)
+        return logs, values.state()
 
-    def _critic_update(self, values, real):
-        with values.stateful([self.train_seed.state]):
-            noise = self.draw_noise(real.shape[0])  # line 4: z ~ p(z)
+    # ------------------------------------------------ the state threaded
+    def open_state(self, keras_state):
+        return Values(self._state_groups(), keras_state)
+
+    def close_state(self, state):
+        return state.state()
+
+    def read(self, state, variables):
+        return state[variables]
+
+    def write(self, state, variables, values):
+        state.set(variables, values)
+        return state
+
+    def stateful(self, state, variables):
+        return state.stateful(variables)
+
+    def logs(self, state):
+        return {name: tracker.stateless_result(state[tracker.variables]) for name, tracker in self._trackers.items()}
+
+    # ------------------------------------------------------ Algorithm 1
+    def generate_fake(self, state, noise):
         generator = self.generator
         fake, generator_state = generator.stateless_call(
-            values[generator.trainable_variables], values[generator.non_trainable_variables], noise, training=True
+            state[generator.trainable_variables], state[generator.non_trainable_variables], noise, training=True
         )
-        values.set(generator.non_trainable_variables, generator_state)
-        self._critic_step(values, real, fake)
+        state.set(generator.non_trainable_variables, generator_state)
+        return fake, state
 
-    def _critic_step(self, values, real, fake):
-        """WGAN Algorithm 1, lines 5-7; WGAN-GP Algorithm 1, lines 4-9, on given batches."""
+    def critic_update(self, state, real, fake):
         critic, optimizer = self.critic, self.critic_optimizer
         grad_fn = jax.value_and_grad(self._critic_loss, has_aux=True)
         (_, (logs, critic_state, seed_state)), gradients = grad_fn(
-            values[critic.trainable_variables],
-            values[critic.non_trainable_variables],
-            values[[self.train_seed.state]],
-            values[optimizer.variables],
+            state[critic.trainable_variables],
+            state[critic.non_trainable_variables],
+            state[[self.train_seed.state]],
+            state[optimizer.variables],
             real,
             fake,
         )
-        values.set(critic.non_trainable_variables, critic_state)
-        values.set([self.train_seed.state], seed_state)
+        state.set(critic.non_trainable_variables, critic_state)
+        state.set([self.train_seed.state], seed_state)
         weights, optimizer_state = optimizer.stateless_apply(
-            values[optimizer.variables], gradients, values[critic.trainable_variables]
+            state[optimizer.variables], gradients, state[critic.trainable_variables]
         )
         if self.critic_clip_value is not None:
             weights = clip_values(weights, self.critic_clip_value)  # WGAN line 7
-        values.set(critic.trainable_variables, weights)
-        values.set(optimizer.variables, optimizer_state)
-        self._track_values(values, logs)
+        state.set(critic.trainable_variables, weights)
+        state.set(optimizer.variables, optimizer_state)
+        return self._track_values(state, logs)
+
+    def generator_update(self, state, noise):
+        generator, critic, optimizer = self.generator, self.critic, self.generator_optimizer
+        grad_fn = jax.value_and_grad(self._generator_loss, has_aux=True)
+        (_, (loss, generator_state, critic_state)), gradients = grad_fn(
+            state[generator.trainable_variables],
+            state[generator.non_trainable_variables],
+            state[critic.trainable_variables],
+            state[critic.non_trainable_variables],
+            state[optimizer.variables],
+            noise,
+        )
+        state.set(generator.non_trainable_variables, generator_state)
+        state.set(critic.non_trainable_variables, critic_state)
+        weights, optimizer_state = optimizer.stateless_apply(
+            state[optimizer.variables], gradients, state[generator.trainable_variables]
+        )
+        state.set(generator.trainable_variables, weights)
+        state.set(optimizer.variables, optimizer_state)
+        return self._track_values(state, {"generator_loss": loss})
 
     def _critic_loss(self, weights, critic_state, seed_state, optimizer_state, real, fake):
         critic, optimizer = self.critic, self.critic_optimizer
@@ -125,28 +159,6 @@ class Trainer:
         critic_state = [scope.get_current_value(v) for v in critic.non_trainable_variables]
         return scaled, (logs, critic_state, [scope.get_current_value(self.train_seed.state)])
 
-    def _generator_update(self, values, batch):
-        with values.stateful([self.train_seed.state]):
-            noise = self.draw_noise(batch)  # line 9: z ~ p(z)
-        generator, critic, optimizer = self.generator, self.critic, self.generator_optimizer
-        grad_fn = jax.value_and_grad(self._generator_loss, has_aux=True)
-        (_, (loss, generator_state, critic_state)), gradients = grad_fn(
-            values[generator.trainable_variables],
-            values[generator.non_trainable_variables],
-            values[critic.trainable_variables],
-            values[critic.non_trainable_variables],
-            values[optimizer.variables],
-            noise,
-        )
-        values.set(generator.non_trainable_variables, generator_state)
-        values.set(critic.non_trainable_variables, critic_state)
-        weights, optimizer_state = optimizer.stateless_apply(
-            values[optimizer.variables], gradients, values[generator.trainable_variables]
-        )
-        values.set(generator.trainable_variables, weights)
-        values.set(optimizer.variables, optimizer_state)
-        self._track_values(values, {"generator_loss": loss})
-
     def _generator_loss(self, weights, generator_state, critic_weights, critic_state, optimizer_state, noise):
         fake, generator_state = self.generator.stateless_call(weights, generator_state, noise, training=True)
         fake_values, critic_state = self.critic.stateless_call(critic_weights, critic_state, fake, training=True)
@@ -156,20 +168,86 @@ class Trainer:
             scaled = optimizer.scale_loss(loss)
         return scaled, (loss, generator_state, critic_state)
 
-    def _count_iteration(self, values):
-        iteration = values[[self.generator_iterations]][0] + 1
-        values.set([self.generator_iterations], [iteration])
-        weights = values[self.generator.trainable_variables + self.critic.trainable_variables]
-        at, diverged = self._divergence_flag(
-            *values[[self.diverged_at, self.diverged_values]], self._logs_of(values), weights, iteration
-        )
-        values.set([self.diverged_at, self.diverged_values], [at, diverged])
+    # ------------------------------------------------ compiled functions
+    def compile_step(self, body):
+        step = self._jit(lambda keras_state, data: self.run_step(keras_state, data, body))
+        return lambda keras_state, iterator: step(keras_state, next(iterator))
 
-    def test_step(self, state, data):
-        values = Values([self.trainable_variables, self.non_trainable_variables, self.metrics_variables], state)
-        with values.stateful([v for group in values.groups for v in group]):
-            logs = self._validation_logs(data)
-        return logs, values.state()
+    def keras_function(self, function):
+        names = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
+        # Where diverged_at sits in the non-trainable state (diverged_at_value).
+        self._diverged_at_position = next(
+            i for i, v in enumerate(self.non_trainable_variables) if v is self.diverged_at
+        )
+
+        def call(keras_state, iterator):
+            logs, keras_state = function(keras_state, iterator)
+            # As Keras's loop does after this call: a divergence check that
+            # raises must find the newest state (the previous one was donated
+            # to the step). Keras's JAX trainer keeps it in `_jax_state`, which
+            # it has no public setter for.
+            self._jax_state = dict(zip(names, keras_state))
+            return logs, keras_state
+
+        return call
+
+    def keras_train_function(self, run):
+        return run
+
+    def diverged_at_value(self, keras_state):
+        return keras_state[1][self._diverged_at_position]
+
+    def critic_update_function(self):
+        groups = self._state_groups()
+
+        def step(keras_state, real, fake):
+            state = self.critic_update(Values(groups, keras_state), real, fake)
+            return self.logs(state), state.state()
+
+        step = self._jit(step)
+
+        def update(real, fake):
+            logs, keras_state = step(tuple([v.value for v in group] for group in groups), real, fake)
+            for group, group_values in zip(groups, keras_state):
+                for variable, value in zip(group, group_values):
+                    variable.assign(value)
+            return logs
+
+        return update
+
+    # ------------------------------------------------ hooks the model calls
+    def replicas(self):
+        distribution = keras.distribution.distribution()
+        if distribution is None:
+            return 1
+        mesh = distribution.device_mesh
+        return int(mesh.shape[mesh.axis_names.index(distribution.batch_dim_name)])
+
+    def replica_slice(self, draw, local_batch):
+        """``draw(local_batch)``: a data-parallel step is one global program, its draws are global."""
+        return draw(local_batch)
+
+    def variable_scope(self):
+        return contextlib.nullcontext()
+
+    def sync_state(self):
+        self.jax_state_sync()
+
+    def auto_jit_compile(self, run_eagerly):
+        return not run_eagerly
+
+    def loaded_jit_compile(self, jit_compile):
+        return jit_compile
+
+    def feed(self, source):
+        return source
+
+    def feed_validation(self, data):
+        if stream.is_tf_dataset(data):  # TensorFlow is installed: a pipeline without autotuning
+            from wgan_keras.models.trainers import tensorflow_input
+
+            return tensorflow_input.validation_input(data)
+        return data
 
     # ------------------------------------------------------------ helpers
     def _state_groups(self):
@@ -181,34 +259,11 @@ class Trainer:
             self.metrics_variables,
         ]
 
-    def _track_values(self, values, logs):
+    def _track_values(self, state, logs):
         for name, value in logs.items():
             tracker = self._trackers[name]
-            values.set(tracker.variables, tracker.stateless_update_state(values[tracker.variables], value))
-
-    def _logs_of(self, values):
-        return {name: tracker.stateless_result(values[tracker.variables]) for name, tracker in self._trackers.items()}
-
-    def replicas(self):
-        """Devices each global batch is split across."""
-        distribution = keras.distribution.distribution()
-        if distribution is None:
-            return 1
-        mesh = distribution.device_mesh
-        return int(mesh.shape[mesh.axis_names.index(distribution.batch_dim_name)])
-
-    def _replica_slice(self, draw, local_batch):
-        """``draw(local_batch)``: a data-parallel step is one global program, its draws are global."""
-        return draw(local_batch)
-
-    def _variable_scope(self):
-        return contextlib.nullcontext()
-
-    def _auto_jit_compile(self, run_eagerly):
-        return not run_eagerly
-
-    def _sync_state(self):
-        self.jax_state_sync()
+            state.set(tracker.variables, tracker.stateless_update_state(state[tracker.variables], value))
+        return state
 
     def _jit(self, function):
         """``jax.jit`` as Keras compiles its own step (state donated, sharded under a distribution)."""
@@ -216,52 +271,11 @@ class Trainer:
             return function
         out_shardings = None
         if keras.distribution.distribution() is not None:
+            # Keras's JAX trainer has no public form of its state's shardings.
             out_shardings = (None, self._get_state_sharding_spec())
         return jax.jit(function, donate_argnums=0, out_shardings=out_shardings)
 
-    # ------------------------------------------------ the compiled steps
-    def make_train_function(self, force=False):
-        if self.train_function is not None and not force:
-            return
-        super().make_train_function(force=True)
-        steps = self.train_function
-        critic_only = {}
-        position = next(i for i, v in enumerate(self.non_trainable_variables) if v is self.diverged_at)
 
-        def run_critic_only(updates, state, iterator):
-            if updates not in critic_only:
-                critic_only[updates] = self._jit(lambda state, data: self.critic_only_step(state, data, updates))
-            return critic_only[updates](state, next(iterator))[1]
-
-        def train_function(state, iterator):
-            for updates in self._extra_critic_chunks():  # WGAN's warm-up
-                state = run_critic_only(updates, state, iterator)
-            logs, state = steps(state, iterator)
-            # As Keras's loop does after this call: a check that raises must
-            # find the newest state (the previous one was donated to the step).
-            names = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
-            self._jax_state = dict(zip(names, state))
-            self._after_steps(self.steps_per_execution, lambda: state[1][position])
-            return logs, state
-
-        self.train_function = train_function
-
-    def critic_update_function(self):
-        """A compiled ``(real, fake) -> logs``: one critic update on given batches, applied to the model."""
-        groups = self._state_groups()
-
-        def step(state, real, fake):
-            values = Values(groups, state)
-            self._critic_step(values, real, fake)
-            return self._logs_of(values), values.state()
-
-        step = self._jit(step)
-
-        def update(real, fake):
-            logs, state = step(tuple([v.value for v in group] for group in groups), real, fake)
-            for group, group_values in zip(groups, state):
-                for variable, value in zip(group, group_values):
-                    variable.assign(value)
-            return logs
-
-        return update
+def keras_input(batches):
+    """A ``keras.utils.PyDataset`` as JAX's ``fit`` reads it: itself."""
+    return batches

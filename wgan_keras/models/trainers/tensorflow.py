@@ -1,4 +1,8 @@
-"""Algorithm 1 on TensorFlow: gradient tapes and variables updated in place.
+"""Algorithm 1's primitives on TensorFlow: gradient tapes and variables updated in place.
+
+The outline is ``trainers/base.py``; here the ``state`` it threads is the
+model itself (every update writes its variables in place), so ``read`` and
+``write`` are reads and assignments.
 
 The critic loop is unrolled in Python inside Keras's compiled step:
 optimizer updates inside ``tf.cond``/``tf.while_loop`` are not supported
@@ -9,45 +13,54 @@ numbers and keeps its own slice, and scales its loss so the summed
 gradients are the global mean's: N replicas compute what one device computes.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
+from keras import ops
 
-from wgan_keras.clipping import clip_variables
-from wgan_keras.models.stream import _features
+from wgan_keras.clipping import clip_values
+from wgan_keras.models.trainers import base, tensorflow_input
+from wgan_keras.models.trainers.tensorflow_input import keras_input
 
 
-class Trainer:
-    """The TensorFlow step of ``AdversarialModel`` (see ``trainers/__init__.py``)."""
+class Trainer(base.Trainer):
+    """The TensorFlow primitives of ``AdversarialModel`` (see ``trainers/base.py``)."""
 
-    # ------------------------------------------------------- Algorithm 1
+    # ------------------------------------------------ Keras's step functions
     def train_step(self, data):
-        """One generator iteration: Algorithm 1, lines 2-11 of both papers."""
-        real = self._real_batches(data)
-        for i in range(real.shape[1]):  # line 2: for t = 1, ..., n_critic
-            self._critic_update(real[:, i])  # lines 3-8 (a fresh real batch each time)
-        self._generator_update(tf.shape(real)[0])  # lines 10-11
-        self._count_iteration()
-        return self._logs()
+        """Keras's TensorFlow step: one generator iteration (``base.Trainer.generator_iteration``)."""
+        return self._reduced(self.run_step(None, data, self.generator_iteration)[0])
 
-    def critic_only_step(self, data):
-        """Critic updates on each batch of the element, no generator update (WGAN's warm-up)."""
-        real = self._real_batches(data)
-        for i in range(real.shape[1]):
-            self._critic_update(real[:, i])
-        return self._logs()
+    def test_step(self, data):
+        return self._reduced(self.validation_logs(data))
 
-    def _critic_update(self, real):
-        noise = self.draw_noise(tf.shape(real)[0])  # line 4: z ~ p(z)
-        fake = self.generator(noise, training=True)
-        self.critic_step(real, fake)
+    # ------------------------------------------------ the state threaded
+    def open_state(self, keras_state):
+        return self
 
-    def critic_step(self, real, fake):
-        """One critic update on given real and fake batches, with its logs tracked.
+    def close_state(self, state):
+        return None
 
-        WGAN Algorithm 1, lines 5-7 (gradient of the critic loss, RMSProp,
-        clipping); WGAN-GP Algorithm 1, lines 4-9 (interpolation, penalty,
-        Adam).
-        """
+    def read(self, state, variables):
+        return [tf.identity(variable.value) for variable in variables]
+
+    def write(self, state, variables, values):
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+        return state
+
+    def stateful(self, state, variables):
+        return contextlib.nullcontext()
+
+    def logs(self, state):
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    # ------------------------------------------------------ Algorithm 1
+    def generate_fake(self, state, noise):
+        return self.generator(noise, training=True), state
+
+    def critic_update(self, state, real, fake):
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             loss, logs = self.critic_objective(real, fake)
@@ -55,12 +68,11 @@ class Trainer:
         gradients = tape.gradient(scaled, variables)
         self.critic_optimizer.apply_gradients(zip(gradients, variables))
         if self.critic_clip_value is not None:
-            clip_variables(variables, self.critic_clip_value)  # WGAN line 7
-        self._track(logs)
-        return logs
+            _clip_variables(variables, self.critic_clip_value)  # WGAN line 7
+        self.track(logs)
+        return state
 
-    def _generator_update(self, batch):
-        noise = self.draw_noise(batch)  # line 9 (WGAN-GP) / 9 (WGAN): z ~ p(z)
+    def generator_update(self, state, noise):
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(noise, training=True)
@@ -68,37 +80,39 @@ class Trainer:
             scaled = self.generator_optimizer.scale_loss(self._per_replica(loss))
         gradients = tape.gradient(scaled, variables)
         self.generator_optimizer.apply_gradients(zip(gradients, variables))
-        self._track({"generator_loss": loss})
+        self.track({"generator_loss": loss})
+        return state
 
-    def _count_iteration(self):
-        iteration = tf.identity(self.generator_iterations.value) + 1
-        self.generator_iterations.assign(iteration)
-        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
-        weights = self.generator.trainable_variables + self.critic.trainable_variables
-        at, values = self._divergence_flag(self.diverged_at, self.diverged_values, logs, weights, iteration)
-        self.diverged_at.assign(at)
-        self.diverged_values.assign(values)
+    # ------------------------------------------------ compiled functions
+    def compile_step(self, body):
+        # Keras has no public way to compile a second step as it compiles
+        # train_step (tf.function, the distribution strategy's run and the
+        # reduction of the replicas' logs): its TensorFlow trainer's
+        # `_make_function` is that, and this is the one place it is used.
+        function = self._make_function(lambda data: self._reduced(self.run_step(None, data, body)[0]))
+        return lambda keras_state, iterator: (function(iterator), None)
 
-    def test_step(self, data):
-        return self._reduced(self._validation_logs(data))
+    def keras_function(self, function):
+        return lambda keras_state, iterator: (function(iterator), None)
 
-    # ------------------------------------------------------------ helpers
-    def _real_batches(self, data):
-        return _features(data)
+    def keras_train_function(self, run):
+        return lambda iterator: run(None, iterator)[0]
 
-    def _logs(self):
-        return self._reduced({name: tracker.result() for name, tracker in self._trackers.items()})
+    def diverged_at_value(self, keras_state):
+        return self.diverged_at
 
-    def _reduced(self, logs):
-        if _multi_worker(self.distribute_strategy):
-            # Keras 3.15 reduces logs across workers with
-            # strategy.reduce("MEAN", v, axis=0), which fails on scalars; the
-            # values are metric results (already aggregated), so shape (1,)
-            # comes back as the same scalar.
-            logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
-        return logs
+    def critic_update_function(self):
+        def update(real, fake):
+            return self.logs(self.critic_update(self, real, fake))
 
-    def _replica_slice(self, draw, local_batch):
+        step = tf.function(update, reduce_retracing=True, autograph=False, jit_compile=bool(self.jit_compile))
+        return lambda real, fake: step(tf.convert_to_tensor(real), tf.convert_to_tensor(fake))
+
+    # ------------------------------------------------ hooks the model calls
+    def replicas(self):
+        return self.distribute_strategy.num_replicas_in_sync
+
+    def replica_slice(self, draw, local_batch):
         """Draw for the global batch and keep this replica's rows.
 
         So that 1 and N replicas consume the same random numbers.
@@ -111,23 +125,14 @@ class Trainer:
         start = context.replica_id_in_sync_group * local_batch
         return values[start : start + local_batch]
 
-    def _per_replica(self, loss):
-        """Scale a per-replica mean so summed gradients equal the global mean's."""
-        replicas = self.distribute_strategy.num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
-
-    def replicas(self):
-        """Devices each global batch is split across."""
-        return self.distribute_strategy.num_replicas_in_sync
-
-    def _variable_scope(self):
+    def variable_scope(self):
         return self.distribute_strategy.scope()
 
-    def _sync_state(self):
+    def sync_state(self):
         """Variables are updated in place: nothing to put back."""
 
-    def _auto_jit_compile(self, run_eagerly):
-        """XLA where it was measured to win (``python -m wgan_keras.bench``).
+    def auto_jit_compile(self, run_eagerly):
+        """XLA where it was measured to win (``python -m benchmarks``).
 
         On accelerators this is Keras's own rule (XLA on, except under
         ``tf.distribute``). On a CPU XLA made the toy MLP step faster and
@@ -143,40 +148,75 @@ class Trainer:
         layers = list(self.generator._flatten_layers()) + list(self.critic._flatten_layers())
         return not any(isinstance(layer, convolutional) for layer in layers)
 
-    # ------------------------------------------------ the compiled steps
-    def make_train_function(self, force=False):
-        if self.train_function is not None and not force:
-            return self.train_function
-        super().make_train_function(force=True)
-        steps = self.train_function
-        critic_only = {}
+    def loaded_jit_compile(self, jit_compile):
+        # The file may come from JAX, where XLA is always on: let this
+        # backend choose again.
+        return "auto" if jit_compile is True else jit_compile
 
-        def run_critic_only(updates, iterator):
-            # Each call consumes one element of n_critic batches; a partial
-            # chunk uses the first `updates` of them (still fresh data).
-            if updates not in critic_only:
-                critic_only[updates] = self._make_function(
-                    lambda data: self.critic_only_step(self._real_batches(data)[:, :updates])
-                )
-            return critic_only[updates](iterator)
+    def feed(self, source):
+        return self._pipelines().use(source)
 
-        def train_function(iterator):
-            for updates in self._extra_critic_chunks():  # WGAN's warm-up
-                run_critic_only(updates, iterator)
-            logs = steps(iterator)
-            self._after_steps(self.steps_per_execution, lambda: self.diverged_at)
-            return logs
+    def feed_validation(self, data):
+        return tensorflow_input.validation_input(data)
 
-        self.train_function = train_function
-        return self.train_function
+    def input_error(self):
+        return self._pipelines().error
 
-    def critic_update_function(self):
-        """A compiled ``(real, fake) -> logs``: one critic update on given batches."""
-        step = tf.function(self.critic_step, reduce_retracing=True, autograph=False, jit_compile=bool(self.jit_compile))
-        return lambda real, fake: step(tf.convert_to_tensor(real), tf.convert_to_tensor(fake))
+    def release_input(self):
+        pipelines = self._pipelines()
+        pipelines.error = None
+        pipelines.release()
+
+    # ------------------------------------------------------------ helpers
+    def _pipelines(self):
+        """The model's ``tf.data`` pipelines, built once per element shape (``tensorflow_input.TFPipelines``)."""
+        if getattr(self, "_tf_pipelines", None) is None:
+            self._tf_pipelines = tensorflow_input.TFPipelines()
+        return self._tf_pipelines
+
+    def _reduced(self, logs):
+        if _multi_worker(self.distribute_strategy):
+            # Keras 3.15 reduces logs across workers with
+            # strategy.reduce("MEAN", v, axis=0), which fails on scalars; the
+            # values are metric results (already aggregated), so shape (1,)
+            # comes back as the same scalar.
+            logs = {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
+
+    def _per_replica(self, loss):
+        """Scale a per-replica mean so summed gradients equal the global mean's."""
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        return loss / replicas if replicas > 1 else loss
+
+
+def _clip_variables(variables, clip_value):
+    """WGAN line 7 in place, also inside a ``tf.distribute`` replica context.
+
+    There mirrored variables can only be written through the strategy (the
+    route Keras's optimizers take for weight decay).
+    """
+    variables = list(variables)
+    if not (tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()):
+        for variable, value in zip(variables, clip_values(variables, clip_value)):
+            variable.assign(value)
+        return
+
+    def clip(var):
+        return var.assign(ops.clip(var, -clip_value, clip_value))
+
+    def clip_all(distribution, tf_variables):
+        for var in tf_variables:
+            distribution.extended.update(var, clip, group=False)
+
+    tf_variables = [getattr(v, "value", v) for v in variables]
+    # TensorFlow has no public merge call for a replica context.
+    tf.__internal__.distribute.interim.maybe_merge_call(clip_all, tf.distribute.get_strategy(), tf_variables)
 
 
 def _multi_worker(strategy):
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
         strategy.extended._in_multi_worker_mode()
     )
+
+
+__all__ = ["Trainer", "keras_input"]
