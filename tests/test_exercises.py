@@ -241,6 +241,12 @@ def scribbling(fn):
     def wrapper(*args):
         result = fn(*args)
         result = np.array(result) if isinstance(result, np.ndarray) else result  # not a view of an argument
+        if wk.autodiff.backend() == "jax":
+            # JAX dispatches asynchronously and may read a numpy input in place on the CPU: the slip
+            # happens after the function has computed its result, so wait for it before writing.
+            import jax
+
+            jax.block_until_ready(result)
         for argument in args:
             if isinstance(argument, np.ndarray) and argument.flags.writeable:
                 argument[...] = 1
