@@ -17,6 +17,9 @@ Contents (every name is also ``wgan_keras.data.<name>``):
 * :mod:`~wgan_keras.data.batching`: :class:`ArrayBatches`, the one batcher
   of in-memory arrays (training stream, validation, digits, the
   ``QualityScorer``).
+* :mod:`~wgan_keras.data.feeding`: :func:`~wgan_keras.data.feeding.keras_input`
+  -- a batcher as the active backend's ``fit`` should read it (TensorFlow:
+  a ``tf.data`` pipeline without autotuning).
 * :mod:`~wgan_keras.data.example1`: :func:`parallel_lines` -- WGAN Section 2,
   Example 1 (Figure 1). ``parallel_lines_distances`` is
   :func:`wgan_keras.divergences.parallel_lines_distances` (the closed forms

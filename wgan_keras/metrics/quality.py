@@ -22,6 +22,7 @@ import numpy as np
 from wgan_keras import compiled, params
 from wgan_keras.arrays import to_numpy
 from wgan_keras.data.batching import ArrayBatches
+from wgan_keras.data.feeding import keras_input
 from wgan_keras.metrics._inputs import _images
 from wgan_keras.metrics._seeding import seeded_scope
 from wgan_keras.metrics.frechet import frechet_distance_features
@@ -231,8 +232,6 @@ class QualityScorer:
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
             )
-            from wgan_keras.models.trainers import keras_input
-
             batches = ArrayBatches(
                 (images, labels), batch_size, shuffle=False, repeat=False, drop_remainder=False, order=order
             )

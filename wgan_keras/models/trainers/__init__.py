@@ -10,8 +10,7 @@
   updated; ``keras.distribution`` for data parallelism.
 
 ``Trainer`` here is the active backend's; ``AdversarialModel`` puts it
-before ``keras.Model``. ``keras_input(batches)`` is a ``keras.utils.PyDataset``
-as the active backend's ``fit``/``predict`` should read it.
+before ``keras.Model``.
 """
 
 import keras
@@ -19,9 +18,9 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
-    from wgan_keras.models.trainers.tensorflow import Trainer, keras_input
+    from wgan_keras.models.trainers.tensorflow import Trainer
 elif _BACKEND == "jax":
-    from wgan_keras.models.trainers.jax import Trainer, keras_input
+    from wgan_keras.models.trainers.jax import Trainer
 else:
     raise ImportError(
         f"wgan_keras trains on Keras's tensorflow and jax backends; the active backend is {_BACKEND!r}. "
@@ -29,4 +28,4 @@ else:
         "'Backends' section says what stands in the way of PyTorch)."
     )
 
-__all__ = ["Trainer", "keras_input"]
+__all__ = ["Trainer"]

@@ -274,8 +274,3 @@ class Trainer(base.Trainer):
             # Keras's JAX trainer has no public form of its state's shardings.
             out_shardings = (None, self._get_state_sharding_spec())
         return jax.jit(function, donate_argnums=0, out_shardings=out_shardings)
-
-
-def keras_input(batches):
-    """A ``keras.utils.PyDataset`` as JAX's ``fit`` reads it: itself."""
-    return batches

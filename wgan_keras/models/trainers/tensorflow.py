@@ -21,7 +21,6 @@ from keras import ops
 
 from wgan_keras.clipping import clip_values
 from wgan_keras.models.trainers import base, tensorflow_input
-from wgan_keras.models.trainers.tensorflow_input import keras_input
 
 
 class Trainer(base.Trainer):
@@ -219,4 +218,4 @@ def _multi_worker(strategy):
     )
 
 
-__all__ = ["Trainer", "keras_input"]
+__all__ = ["Trainer"]
