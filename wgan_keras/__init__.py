@@ -3,8 +3,8 @@
 Reproduces Arjovsky, Chintala & Bottou, "Wasserstein GAN" (ICML 2017) and
 Gulrajani et al., "Improved Training of Wasserstein GANs" (NeurIPS 2017), with
 the standard GAN as the baseline. Runs on Keras's TensorFlow backend (the
-default) and on JAX (``KERAS_BACKEND=jax``; TensorFlow need not be
-installed).
+default), on JAX (``KERAS_BACKEND=jax``) and on PyTorch
+(``KERAS_BACKEND=torch``); TensorFlow need not be installed.
 
 Submodules are imported on first use (``wk.metrics`` imports
 ``wgan_keras.metrics``), except the models, which are imported with the
@@ -17,9 +17,13 @@ import importlib.util
 import os
 import sys
 
+# Keras's default backend is TensorFlow; where it is not installed, the one
+# backend that is (JAX before PyTorch when both are).
 if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
-    if importlib.util.find_spec("jax") is not None:
-        os.environ["KERAS_BACKEND"] = "jax"
+    for _name in ("jax", "torch"):
+        if importlib.util.find_spec(_name) is not None:
+            os.environ["KERAS_BACKEND"] = _name
+            break
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from wgan_keras import backends as _backends  # noqa: E402  (imports no Keras)

@@ -11,8 +11,8 @@ places of the papers need one outside the training step's own gradient:
   generator's gradient) differentiate a loss with respect to some weights.
 
 TensorFlow records a tape, JAX transforms a function (nested ``jax.grad``
-works on the closed-over weights of an enclosing ``jax.grad``). PyTorch
-is not supported yet (``wgan_keras.models.trainers`` refuses it).
+works on the closed-over weights of an enclosing ``jax.grad``), PyTorch
+builds a graph with ``create_graph=True``.
 """
 
 import keras
@@ -57,7 +57,15 @@ def input_gradient(fn, x):
                 return ops.sum(fn(inputs))
 
         return jax.grad(total)(ops.convert_to_tensor(x))
-    raise NotImplementedError(f"wgan_keras supports the tensorflow and jax backends; the active one is {name!r}.")
+    if name == "torch":
+        import torch
+
+        x = ops.convert_to_tensor(x).detach().requires_grad_(True)
+        with torch.enable_grad():
+            values = fn(x)
+            (gradient,) = torch.autograd.grad(ops.sum(values), x, create_graph=True)
+        return gradient
+    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")
 
 
 def value_and_gradients(fn, variables):
@@ -84,4 +92,11 @@ def value_and_gradients(fn, variables):
                 return fn()
 
         return jax.value_and_grad(pure)([v.value for v in variables])
-    raise NotImplementedError(f"wgan_keras supports the tensorflow and jax backends; the active one is {name!r}.")
+    if name == "torch":
+        import torch
+
+        with torch.enable_grad():
+            value = fn()
+            gradients = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
+        return value.detach(), [ops.zeros_like(v) if g is None else g for v, g in zip(variables, gradients)]
+    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")

@@ -9,10 +9,10 @@ the missing one) instead of failing deep inside an import.
 import importlib.util
 
 #: The backends the trainers implement (``wgan_keras.models.trainers``).
-SUPPORTED = ("tensorflow", "jax")
+SUPPORTED = ("tensorflow", "jax", "torch")
 #: Keras backends wgan_keras has no trainer for yet.
-UNSUPPORTED = ("torch", "numpy", "openvino")
-_INSTALL = {"tensorflow": "pip install tensorflow", "jax": "pip install jax"}
+UNSUPPORTED = ("numpy", "openvino")
+_INSTALL = {"tensorflow": "pip install tensorflow", "jax": "pip install jax", "torch": "pip install torch"}
 
 
 def installed():
@@ -31,9 +31,9 @@ def problem(backend, choose="--backend {}"):
     if backend in SUPPORTED and importlib.util.find_spec(backend) is not None:
         return None
     present = installed()
-    have = f"installed here: {', '.join(present)}" if present else "neither is installed here"
+    have = f"installed here: {', '.join(present)}" if present else "none is installed here"
     usable = " or ".join(choose.format(name) for name in present)
-    install = " or ".join(_INSTALL[name] for name in SUPPORTED)
+    install = ", ".join(_INSTALL[name] for name in SUPPORTED)
     if backend in SUPPORTED:
         other = f", or use {usable}" if usable else ""
         return (
@@ -45,4 +45,4 @@ def problem(backend, choose="--backend {}"):
     else:
         start = f"{backend!r} is not a Keras backend wgan_keras runs on"
     remedy = f"use {usable}" if usable else f"install one ({install})"
-    return f"{start}; it runs on tensorflow or jax ({have}): {remedy}."
+    return f"{start}; it runs on {', '.join(SUPPORTED[:-1])} or {SUPPORTED[-1]} ({have}): {remedy}."

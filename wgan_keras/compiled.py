@@ -6,7 +6,7 @@ described in the README's speed section; sampling and measuring call a
 network thousands of times on small arrays. This is the plain compiled
 function instead: ``tf.function`` on TensorFlow, ``jax.jit`` of the
 stateless call on JAX (weights passed as arguments, so later training is
-seen).
+seen), the eager call without autograd on PyTorch.
 """
 
 import logging
@@ -51,6 +51,14 @@ def _inference(model):
         return lambda x: forward(
             [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], x
         )
+    if name == "torch":
+        import torch
+
+        def forward(x):
+            with torch.no_grad():
+                return model(x, training=False)
+
+        return forward
     return lambda x: model(x, training=False)
 
 

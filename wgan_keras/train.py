@@ -72,7 +72,7 @@ from wgan_keras.lock import FolderBusy, FolderLock
 MODELS = ("gan", "wgan", "wgan-gp")
 TOY = ("8gaussians", "25gaussians", "swissroll")
 IMAGES = ("digits", "mnist", "fashion_mnist", "cifar10", "celeb_a", "lsun/bedroom")
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 #: The official WGAN-GP toy code (gan_toy.py) uses lambda = 0.1 ("smaller
 #: lambda makes things faster for toy tasks") and Adam(1e-4, 0.5, 0.9).

@@ -8,6 +8,7 @@
 * ``jax``: a stateless step, jit-compiled: the weights, optimizer states,
   random-stream states and metric states go in as values and come out
   updated; ``keras.distribution`` for data parallelism.
+* ``torch``: autograd, variables updated in place, eager; one device.
 
 ``Trainer`` here is the active backend's; ``AdversarialModel`` puts it
 before ``keras.Model``.
@@ -21,11 +22,12 @@ if _BACKEND == "tensorflow":
     from wgan_keras.models.trainers.tensorflow import Trainer
 elif _BACKEND == "jax":
     from wgan_keras.models.trainers.jax import Trainer
+elif _BACKEND == "torch":
+    from wgan_keras.models.trainers.torch import Trainer
 else:
     raise ImportError(
-        f"wgan_keras trains on Keras's tensorflow and jax backends; the active backend is {_BACKEND!r}. "
-        "Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax before importing Keras (the README's "
-        "'Backends' section says what stands in the way of PyTorch)."
+        f"wgan_keras trains on Keras's tensorflow, jax and torch backends; the active backend is {_BACKEND!r}. "
+        "Set KERAS_BACKEND to one of them before importing Keras."
     )
 
 __all__ = ["Trainer"]

@@ -115,8 +115,7 @@ class Trainer:
         """Keras's compiled step with WGAN's warm-up before it and the divergence check after it."""
         if self.train_function is not None and not force:
             return self.train_function
-        super().make_train_function(force=True)
-        steps = self.keras_function(self.train_function)
+        steps = self.keras_steps()
         warmup = {}
 
         def run(keras_state, iterator):
@@ -132,6 +131,17 @@ class Trainer:
 
         self.train_function = self.keras_train_function(run)
         return self.train_function
+
+    def keras_steps(self):
+        """``steps_per_execution`` generator iterations as ``(keras_state, iterator) -> (logs, keras_state)``.
+
+        Keras's own compiled step (its ``make_train_function``, which calls
+        the backend's ``train_step``), in the form of :meth:`keras_function`.
+        A backend whose Keras trainer cannot run several steps per call (the
+        PyTorch trainer refuses ``steps_per_execution > 1``) builds its own.
+        """
+        super().make_train_function(force=True)
+        return self.keras_function(self.train_function)
 
     def critic_update_function(self):
         """A compiled ``(real, fake) -> logs``: one critic update on given batches, applied to the model.
