@@ -4,8 +4,11 @@ Written the way most GAN code is written: on TensorFlow a Python loop of
 critic steps inside one ``tf.function`` with separate critic calls for real,
 fake and interpolated batches and a nested tape; on JAX one ``jax.jit``
 function with ``jax.value_and_grad`` (and a nested ``jax.grad`` for the
-penalty) over the networks' stateless calls. Its batches are prepared in
-memory beforehand, so it pays nothing for input.
+penalty) over the networks' stateless calls; on PyTorch the eager loop of
+the popular ports (``gan_toy.py``'s PyTorch port and others): ``torch.optim``
+on the networks' parameters, ``loss.backward()``, ``optimizer.step()``,
+``clamp_`` after each critic step and ``create_graph=True`` for the penalty.
+Its batches are prepared in memory beforehand, so it pays nothing for input.
 """
 
 import time
@@ -146,6 +149,96 @@ def _jax_baseline(case, generator, critic, elements):
     return run, flops
 
 
+def _torch_baseline(case, generator, critic, elements):
+    import torch
+
+    from wgan_keras import optimizers
+
+    n_critic, batch = case["n_critic"], case["batch"]
+    latent = generator.input_shape[-1]
+    g_params = [v.value for v in generator.trainable_variables]
+    c_params = [v.value for v in critic.trainable_variables]
+    # The paper's optimizers, as torch.optim (the settings of wgan_keras.optimizers).
+    if case["model"] == "wgan-gp":
+        config = optimizers.wgan_gp_adam().get_config()
+        make = lambda params: torch.optim.Adam(  # noqa: E731
+            params, lr=config["learning_rate"], betas=(config["beta_1"], config["beta_2"]), eps=config["epsilon"]
+        )
+    else:
+        config = optimizers.wgan_rmsprop().get_config()
+        make = lambda params: torch.optim.RMSprop(  # noqa: E731
+            params, lr=config["learning_rate"], alpha=config["rho"], eps=config["epsilon"]
+        )
+    g_opt, c_opt = make(g_params), make(c_params)
+    draws = torch.Generator().manual_seed(0)
+
+    def step(real_batches):
+        for i in range(n_critic):
+            real = real_batches[:, i]
+            with torch.no_grad():
+                fake = generator(torch.randn(batch, latent, generator=draws), training=True)
+            c_opt.zero_grad()
+            loss = critic(fake, training=True).mean() - critic(real, training=True).mean()
+            if case["model"] == "wgan-gp":
+                eps = torch.rand((batch,) + (1,) * (real.dim() - 1), generator=draws)
+                x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                (grads,) = torch.autograd.grad(critic(x_hat, training=True).sum(), x_hat, create_graph=True)
+                norms = torch.sqrt(grads.flatten(1).square().sum(1) + 1e-12)
+                loss = loss + 10.0 * (norms - 1.0).square().mean()
+            loss.backward()
+            c_opt.step()
+            if case["model"] == "wgan":
+                with torch.no_grad():
+                    for p in c_params:
+                        p.clamp_(-0.01, 0.01)
+        g_opt.zero_grad()
+        g_loss = -critic(generator(torch.randn(batch, latent, generator=draws), training=True), training=True).mean()
+        g_loss.backward()
+        g_opt.step()
+        return g_loss
+
+    elements = [torch.as_tensor(e) for e in elements]
+
+    def run(count):
+        for i in range(count):
+            loss = step(elements[i % len(elements)])
+        float(loss.detach())
+
+    def flops():
+        counter = _torch_flop_counter()
+        with counter:
+            step(elements[0])
+        return counter.total
+
+    return run, flops
+
+
+def _torch_flop_counter():
+    """PyTorch's FLOP formulas (``FlopCounterMode``'s) summed over the dispatched operations.
+
+    ``FlopCounterMode`` itself also tracks modules with hooks that fail on
+    ``autograd.grad`` of a leaf (the penalty's interpolates); this counts
+    the same operations without them.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    registry = FlopCounterMode(display=False).flop_registry
+
+    class Counter(TorchDispatchMode):
+        total = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            formula = registry.get(func._overloadpacket)
+            if formula is not None:
+                self.total += formula(*args, **kwargs, out_val=out)
+            return out
+
+    return Counter()
+
+
 def baseline_runner(case, warmup, seed=0):
     """The plain compiled loop, warmed up; returns ``run(iterations, calls)`` and its FLOPs per iteration."""
     import keras
@@ -154,7 +247,7 @@ def baseline_runner(case, warmup, seed=0):
     pool = real_pool(case, seed)
     batches = pool.reshape((-1, case["batch"]) + pool.shape[1:])
     elements = [np.swapaxes(batches[i : i + case["n_critic"]], 0, 1) for i in range(0, len(batches), case["n_critic"])]
-    baseline = _jax_baseline if keras.backend.backend() == "jax" else _tf_baseline
+    baseline = {"jax": _jax_baseline, "torch": _torch_baseline}.get(keras.backend.backend(), _tf_baseline)
     loop, flops = baseline(case, generator, critic, elements)
     loop(warmup)
 

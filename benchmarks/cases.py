@@ -14,7 +14,7 @@ ACCELERATOR_CASES = {
     "dcgan32_wgan_gp": dict(model="wgan-gp", nets="dcgan", shape=(32, 32, 3), batch=64, n_critic=5),
     "resnet32_wgan_gp": dict(model="wgan-gp", nets="resnet", shape=(32, 32, 3), batch=64, n_critic=5),
 }
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def build_networks(case, seed):

@@ -8,7 +8,7 @@ import tempfile
 
 
 def installed(backend):
-    module = "tensorflow" if backend == "tensorflow" else "jax"
+    module = backend  # tensorflow, jax or torch: the module is the backend's name
     return subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 

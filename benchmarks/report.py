@@ -34,7 +34,9 @@ def markdown(results):
     lines = []
     for result in results:
         m = result["machine"]
-        versions = f"JAX {m['jax']}" if m["backend"] == "jax" else f"TensorFlow {m['tensorflow']}"
+        versions = {"jax": f"JAX {m.get('jax')}", "torch": f"PyTorch {m.get('torch')}"}.get(
+            m["backend"], f"TensorFlow {m.get('tensorflow')}"
+        )
         lines.append(
             f"- {m['backend']}: {m['cpu']}, {m['cpu_count']} cores, devices {', '.join(m['devices']) or 'CPU only'}; "
             f"{versions}, Keras {m['keras']}; measured matmul rate {result['matmul_gflop_per_s']:.1f} GFLOP/s "

@@ -49,6 +49,13 @@ def matmul_rate(size=2048, seconds=3.0, dtype="float32"):
         a = jax.random.normal(jax.random.key(1), (size, size), dtype)
         b = jax.random.normal(jax.random.key(2), (size, size), dtype)
         run = jax.jit(lambda x, y: jnp.sum(jnp.dot(x, y, preferred_element_type=jnp.float32)))
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        draws = torch.Generator().manual_seed(1)
+        a = torch.randn((size, size), generator=draws).to(getattr(torch, dtype))
+        b = torch.randn((size, size), generator=draws).to(getattr(torch, dtype))
+        run = lambda x, y: torch.matmul(x, y).float().sum()  # noqa: E731
     else:
         import tensorflow as tf
 
@@ -84,6 +91,11 @@ def machine_description():
         import jax
 
         description.update(jax=jax.__version__, devices=[d.device_kind for d in jax.devices()])
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        description.update(torch=torch.__version__, devices=gpus)
     else:
         import tensorflow as tf
 

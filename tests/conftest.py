@@ -1,7 +1,8 @@
 """Test settings: quiet TensorFlow, headless matplotlib, the package importable, one backend per run.
 
 The suite runs once per Keras backend (``KERAS_BACKEND=tensorflow``, the
-default, and ``KERAS_BACKEND=jax`` in an environment without TensorFlow).
+default; ``KERAS_BACKEND=jax`` and ``KERAS_BACKEND=torch``, each in an
+environment without TensorFlow).
 A test that only applies to one backend says so in its name and carries
 the matching mark.
 """
@@ -27,20 +28,19 @@ HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
 
 tensorflow_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="a TensorFlow-backend test")
 jax_only = pytest.mark.skipif(BACKEND != "jax", reason="a JAX-backend test")
+torch_only = pytest.mark.skipif(BACKEND != "torch", reason="a PyTorch-backend test")
 needs_tensorflow = pytest.mark.skipif(not HAS_TENSORFLOW, reason="needs TensorFlow installed")
 
 
 def pytest_collection_modifyitems(items):
     """A backend-specific test must say so in its name."""
     for item in items:
-        for mark, word in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
-            if (
-                any(
-                    m.kwargs.get("reason") == f"a {'TensorFlow' if word == 'tensorflow' else 'JAX'}-backend test"
-                    for m in item.iter_markers("skipif")
-                )
-                and word not in item.name
-            ):
+        for mark, word, reason in (
+            ("tensorflow_only", "tensorflow", "a TensorFlow-backend test"),
+            ("jax_only", "jax", "a JAX-backend test"),
+            ("torch_only", "torch", "a PyTorch-backend test"),
+        ):
+            if any(m.kwargs.get("reason") == reason for m in item.iter_markers("skipif")) and word not in item.name:
                 raise pytest.UsageError(f"{item.nodeid} is {mark} but its name does not say {word!r}.")
 
 

@@ -42,7 +42,7 @@ def test_linear_critic_penalty_closed_form(shape):
     a = rng.normal(size=shape).astype("float32")
 
     def linear(x, training=None):
-        return ops.sum(x * a, axis=tuple(range(1, len(x.shape))))[:, None]
+        return ops.sum(x * ops.convert_to_tensor(a), axis=tuple(range(1, len(x.shape))))[:, None]
 
     real = rng.normal(size=(8,) + shape).astype("float32")
     fake = rng.normal(size=(8,) + shape).astype("float32")

@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 from conftest import BACKEND, subprocess_env
 
+#: Keras has no data parallelism on PyTorch (wgan_keras.distribute refuses it there: tested below).
+needs_data_parallelism = pytest.mark.skipif(BACKEND == "torch", reason="Keras has no data parallelism on PyTorch")
+
 JOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_job.py")
 
 
@@ -59,6 +62,7 @@ def test_save_load_resume_equals_uninterrupted_training(tmp_path):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
+@needs_data_parallelism
 def test_two_replica_data_parallelism_matches_one_replica(tmp_path):
     # TensorFlow turns XLA off under tf.distribute, and XLA draws other
     # random numbers (TF's stateless RNG picks another algorithm): compare
@@ -74,8 +78,20 @@ def test_two_replica_data_parallelism_matches_one_replica(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+@needs_data_parallelism
 def test_a_batch_that_replicas_cannot_share_equally_is_refused_before_training(tmp_path):
     command = [sys.executable, JOB, str(tmp_path / "x.npz"), "--replicas", "2", "--batch", "33", "--jit", "false"]
     result = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "batch size 33 must be divisible by the number of replicas (2)" in result.stderr
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="a PyTorch-backend test")
+def test_on_torch_a_strategy_for_several_devices_is_refused_naming_what_works():
+    import wgan_keras as wk
+
+    for name in ("mirrored", "multi_worker", "tpu"):
+        with pytest.raises(ValueError, match=f"strategy={name!r} is not available on the torch backend") as info:
+            wk.distribute.get_strategy(name)
+        assert "jax" in str(info.value) and "'default'" in str(info.value)
+    assert wk.distribute.get_strategy("auto").num_replicas_in_sync == 1

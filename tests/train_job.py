@@ -32,6 +32,10 @@ def strategy(replicas):
         from wgan_keras.distribute import get_strategy
 
         return get_strategy("mirrored" if replicas > 1 else "default")
+    if backend == "torch":
+        from wgan_keras.distribute import get_strategy
+
+        return get_strategy("default" if replicas == 1 else "mirrored")  # more than one is refused
     import tensorflow as tf
 
     if os.environ.get("TF_CONFIG"):

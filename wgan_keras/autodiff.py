@@ -18,6 +18,8 @@ builds a graph with ``create_graph=True``.
 import keras
 from keras import ops
 
+from wgan_keras.backends import SUPPORTED
+
 
 def backend():
     """The active Keras backend's name."""
@@ -65,7 +67,7 @@ def input_gradient(fn, x):
             values = fn(x)
             (gradient,) = torch.autograd.grad(ops.sum(values), x, create_graph=True)
         return gradient
-    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")
+    raise NotImplementedError(f"wgan_keras supports the {', '.join(SUPPORTED)} backends; the active one is {name!r}.")
 
 
 def value_and_gradients(fn, variables):
@@ -97,6 +99,8 @@ def value_and_gradients(fn, variables):
 
         with torch.enable_grad():
             value = fn()
+            if not value.requires_grad:  # computed without the variables (through numpy): no gradient reaches them
+                return value, [ops.zeros_like(v) for v in variables]
             gradients = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
         return value.detach(), [ops.zeros_like(v) if g is None else g for v, g in zip(variables, gradients)]
-    raise NotImplementedError(f"wgan_keras supports the tensorflow, jax and torch backends; the active one is {name!r}.")
+    raise NotImplementedError(f"wgan_keras supports the {', '.join(SUPPORTED)} backends; the active one is {name!r}.")

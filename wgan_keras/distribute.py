@@ -27,6 +27,13 @@ none; ``"multi_worker"`` is TensorFlow's (on JAX call
 ``jax.distributed.initialize()`` on every host, then use ``"mirrored"``).
 The returned object has the two members the notebooks and the CLI use,
 ``scope()`` and ``num_replicas_in_sync``.
+
+On PyTorch, Keras offers no data parallelism (``keras.distribution`` is
+JAX-only and there is no ``tf.distribute`` counterpart): ``"auto"`` and
+``"default"`` train on one device (:class:`OneDevice`), and the other names
+are refused. Several GPUs on PyTorch means the user's own
+``DistributedDataParallel`` around a plain PyTorch loop, where the library
+could not promise that N devices compute what one computes.
 """
 
 import contextlib
@@ -62,6 +69,18 @@ class DataParallel:
         return f"DataParallel({self.num_replicas_in_sync} device(s))"
 
 
+class OneDevice:
+    """PyTorch: one process, one device (``scope()`` is a no-op, one replica)."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+    def __repr__(self):
+        return "OneDevice()"
+
+
 def _tpu_address():
     return os.environ.get("COLAB_TPU_ADDR") or os.environ.get("TPU_NAME")
 
@@ -79,6 +98,8 @@ def resolve(name="auto"):
     params.require_choice("strategy", name, STRATEGIES)
     if keras.backend.backend() == "jax":
         return _resolve_jax(name)
+    if keras.backend.backend() == "torch":
+        return _resolve_torch(name)
     if name != "auto":
         return name
     import tensorflow as tf
@@ -105,6 +126,8 @@ def get_strategy(name="auto", devices=None, tpu=None):
     name = resolve(name)
     if keras.backend.backend() == "jax":
         return _jax_strategy(name, devices)
+    if keras.backend.backend() == "torch":
+        return OneDevice()
     import tensorflow as tf
 
     if name == "default":
@@ -135,6 +158,17 @@ def _resolve_jax(name):
     if name == "auto":
         return "mirrored" if len(jax.local_devices()) > 1 else "default"
     return name
+
+
+def _resolve_torch(name):
+    if name in ("auto", "default"):
+        return "default"
+    raise ValueError(
+        f"strategy={name!r} is not available on the torch backend: Keras has no data parallelism on "
+        "PyTorch (keras.distribution is JAX-only), so wgan_keras trains on one device there "
+        "(strategy='default' or 'auto'). For several devices use the jax backend with strategy='mirrored' "
+        "(or TensorFlow's strategies)."
+    )
 
 
 def _jax_strategy(name, devices):
