@@ -434,7 +434,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], usage=__doc__)
     parser.add_argument("command", choices=list(commands))
     parser.add_argument("notebooks", nargs="*")
-    parser.add_argument("--backend", choices=("tensorflow", "jax"))
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"))
     parser.add_argument("--profile", choices=("cpu", "paper"), default="cpu")
     arguments = parser.parse_args()
     commands[arguments.command](arguments)

@@ -53,8 +53,12 @@ class Saving:
         if self.generator_optimizer is None:
             return None
         config = {k: v for k, v in self._compile_options.items() if _is_plain(v)}
-        config["generator_optimizer"] = keras.saving.serialize_keras_object(unscaled(self.generator_optimizer))
-        config[self.critic_optimizer_arg] = keras.saving.serialize_keras_object(unscaled(self.critic_optimizer))
+        config["generator_optimizer"] = _portable(
+            keras.saving.serialize_keras_object(unscaled(self.generator_optimizer))
+        )
+        config[self.critic_optimizer_arg] = _portable(
+            keras.saving.serialize_keras_object(unscaled(self.critic_optimizer))
+        )
         return config
 
     def compile_from_config(self, config):
@@ -90,6 +94,19 @@ def unscaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer.inner_optimizer
     return optimizer
+
+
+def _portable(config):
+    """An optimizer's config under its public name, loadable on any backend.
+
+    On PyTorch Keras records the backend's subclass
+    (``keras.src.backend.torch.optimizers.torch_adam``), which another
+    backend cannot import; the public ``keras.optimizers.Adam`` is the same
+    optimizer with the same variables.
+    """
+    if isinstance(config, dict) and str(config.get("module", "")).startswith("keras.src.backend."):
+        config = dict(config, module="keras.optimizers")
+    return config
 
 
 def _check_saving_format(filepath, suffix, method):
