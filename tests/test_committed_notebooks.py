@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from wgan_keras import params
+from wgan_keras import backends, params
 from wgan_keras.reproduction import PASSED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -221,7 +221,7 @@ def test_every_parameter_declares_its_allowed_values(path):
     cells = code_cells(load(path))
     (tagged,) = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     declared = params.parse_parameters_cell("".join(tagged["source"]))  # raises on a number without its range
-    assert declared["backend"] == ("str", ("tensorflow", "jax"))
+    assert declared["backend"] == ("str", backends.SUPPORTED)
 
 
 # Issue 20: a number typed into a notebook's markdown goes stale when a run changes. Every decimal number in
