@@ -15,7 +15,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, backed_up_epoch, subprocess_env, tensorflow_only, toy_command
+from conftest import ROOT, backed_up_epoch, jax_only, subprocess_env, tensorflow_only, toy_command
 
 import wgan_keras as wk
 
@@ -201,8 +201,35 @@ def test_tensorflow_multi_worker_mirrored_strategy_matches_one_worker(tmp_path):
         )
     for process in processes:
         assert process.wait(timeout=300) == 0
-    single = np.load(tmp_path / "single.npz")
+    assert_workers_match_one(tmp_path, 2)
+
+
+@jax_only
+def test_jax_data_parallelism_across_two_processes_matches_one_process(tmp_path):
+    """Two local processes, one host CPU device each, keras.distribution.initialize and DataParallel over both."""
+    job = os.path.join(ROOT, "tests", "train_job.py")
+    args = ["--steps", "3", "--optimizer", "sgd"]
+    subprocess.run(
+        [sys.executable, job, str(tmp_path / "single.npz"), *args], check=True, env=subprocess_env(), timeout=300
+    )
+    (port,) = free_ports(1)
+    processes = []
     for index in range(2):
+        env = subprocess_env(
+            KERAS_DISTRIBUTION_JOB_ADDRESSES=f"localhost:{port}",
+            KERAS_DISTRIBUTION_NUM_PROCESSES="2",
+            KERAS_DISTRIBUTION_PROCESS_ID=str(index),
+        )
+        processes.append(subprocess.Popen([sys.executable, job, str(tmp_path / f"worker{index}.npz"), *args], env=env))
+    for process in processes:
+        assert process.wait(timeout=300) == 0
+    assert_workers_match_one(tmp_path, 2)
+
+
+def assert_workers_match_one(tmp_path, workers):
+    """Every worker's history and weights equal the one-process run's (float32 rounding)."""
+    single = np.load(tmp_path / "single.npz")
+    for index in range(workers):
         worker = np.load(tmp_path / f"worker{index}.npz")
         worker_history, single_history = (json.loads(str(r["history"])) for r in (worker, single))
         assert worker_history.keys() == single_history.keys()

@@ -26,6 +26,10 @@ N_CRITIC = 3
 def strategy(replicas):
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if backend == "jax":
+        if os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES"):
+            from wgan_keras.distribute import get_strategy
+
+            return get_strategy("multi_worker")  # before any other JAX operation
         if replicas > 1:
             # Before JAX starts: the CPU shows up as this many devices.
             os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={replicas}"

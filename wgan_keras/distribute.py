@@ -23,8 +23,15 @@ On JAX, data parallelism is ``keras.distribution.DataParallel`` (one global
 program whose batch axis is split over the devices): ``"mirrored"`` (or
 ``"auto"`` with several local devices) sets it over the local devices,
 ``"tpu"`` over the TPU cores JAX sees (a Colab TPU runtime), ``"default"``
-none; ``"multi_worker"`` is TensorFlow's (on JAX call
-``jax.distributed.initialize()`` on every host, then use ``"mirrored"``).
+none; ``"multi_worker"`` spans several processes (hosts): it starts JAX's
+multi-process runtime with ``keras.distribution.initialize()``, configured as
+Keras documents it by ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator's
+``host:port`` first), ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and
+``KERAS_DISTRIBUTION_PROCESS_ID`` (``"auto"`` picks it when the number of
+processes is above one), and sets ``DataParallel`` over every process's
+devices. Create it at the very start of the program, before any other JAX
+operation. Each process then feeds its own rows of every global batch (the
+JAX trainer slices them), so P processes compute what one computes.
 The returned object has the two members the notebooks and the CLI use,
 ``scope()`` and ``num_replicas_in_sync``.
 
@@ -59,7 +66,9 @@ class DataParallel:
         self.num_replicas_in_sync = len(self.devices)
         self.distribution = None
         if len(self.devices) > 1:
-            self.distribution = keras.distribution.DataParallel(devices=self.devices)
+            # Each process feeds its own rows of every batch (trainers/jax.py ProcessRows), not a
+            # tf.data shard: Keras must not shard the input again.
+            self.distribution = keras.distribution.DataParallel(devices=self.devices, auto_shard_dataset=False)
         keras.distribution.set_distribution(self.distribution)
 
     def scope(self):
@@ -144,15 +153,32 @@ def get_strategy(name="auto", devices=None, tpu=None):
     return _tpu_strategy(tpu)
 
 
+#: Keras's configuration of a multi-process JAX run (``keras.distribution.initialize``).
+JAX_PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES")
+
+
+def _jax_processes_configured():
+    """The number of processes the environment configures for JAX (1 when it configures none)."""
+    count = os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES")
+    try:
+        return int(count) if count else 1
+    except ValueError as error:
+        raise ValueError(f"KERAS_DISTRIBUTION_NUM_PROCESSES must be a whole number; got {count!r}.") from error
+
+
 def _resolve_jax(name):
     import jax
 
-    if name == "multi_worker":
-        raise ValueError(
-            "strategy='multi_worker' is TensorFlow's MultiWorkerMirroredStrategy; on the JAX backend call "
-            "jax.distributed.initialize() on every host and use strategy='mirrored' (keras.distribution."
-            "DataParallel over all devices)."
-        )
+    if name == "multi_worker" or (name == "auto" and _jax_processes_configured() > 1):
+        missing = [v for v in JAX_PROCESS_VARIABLES + ("KERAS_DISTRIBUTION_PROCESS_ID",) if not os.environ.get(v)]
+        if missing and not jax.distributed.is_initialized():
+            raise ValueError(
+                "strategy='multi_worker' on the JAX backend runs one process per host, started by "
+                "keras.distribution.initialize(): set KERAS_DISTRIBUTION_JOB_ADDRESSES (the coordinator's "
+                "host:port first), KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_DISTRIBUTION_PROCESS_ID in every "
+                f"process (missing: {', '.join(missing)}), or call keras.distribution.initialize() first."
+            )
+        return "multi_worker"
     if name == "tpu" and not [d for d in jax.devices() if d.platform == "tpu"]:
         raise ValueError("strategy='tpu': JAX sees no TPU device (on Colab, choose a TPU runtime).")
     if name == "auto":
@@ -173,6 +199,11 @@ def _resolve_torch(name):
 
 def _jax_strategy(name, devices):
     import jax
+
+    if name == "multi_worker":
+        if not jax.distributed.is_initialized():
+            keras.distribution.initialize()  # reads the KERAS_DISTRIBUTION_* variables
+        return DataParallel(devices or jax.devices())
 
     if name == "default":
         return DataParallel(jax.local_devices()[:1])

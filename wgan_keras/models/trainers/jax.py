@@ -19,13 +19,17 @@ draw from others).
 Data parallelism is ``keras.distribution`` (e.g. ``DataParallel``): the step
 is one global program whose batch axis is split over the devices, so the
 random numbers and the means are the global ones and N devices compute what
-one computes.
+one computes. Across processes (``jax.distributed``, several hosts) Keras
+builds each global batch from every process's local rows, so each process
+feeds its own slice of the global batch (:class:`ProcessRows`): every
+process reads the same seeded stream and keeps its rows.
 """
 
 import contextlib
 
 import jax
 import keras
+import numpy as np
 
 from wgan_keras.clipping import clip_values
 from wgan_keras.models import stream
@@ -240,14 +244,19 @@ class Trainer(base.Trainer):
         return jit_compile
 
     def feed(self, source):
-        return source
+        return ProcessRows.of(source)
 
     def feed_validation(self, data):
         if stream.is_tf_dataset(data):  # TensorFlow is installed: a pipeline without autotuning
+            _single_process("a tf.data.Dataset as validation_data")
             from wgan_keras.models.trainers import tensorflow_input
 
             return tensorflow_input.validation_input(data)
-        return data
+        return ProcessRows.of(data)
+
+    def dataset_stream(self, dataset):
+        _single_process("a tf.data.Dataset of real batches")
+        return super().dataset_stream(dataset)
 
     # ------------------------------------------------------------ helpers
     def _state_groups(self):
@@ -274,3 +283,46 @@ class Trainer(base.Trainer):
             # Keras's JAX trainer has no public form of its state's shardings.
             out_shardings = (None, self._get_state_sharding_spec())
         return jax.jit(function, donate_argnums=0, out_shardings=out_shardings)
+
+
+class ProcessRows(keras.utils.PyDataset):
+    """This process's rows of every batch of ``batches``: process ``i`` of ``P`` keeps rows ``[i b/P, (i+1) b/P)``.
+
+    Keras's JAX trainer assembles the global batch from every process's
+    local rows, in process order (``jax.make_array_from_process_local_data``).
+    """
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+        self.index, self.count = jax.process_index(), jax.process_count()
+
+    @classmethod
+    def of(cls, batches):
+        """``batches`` itself in a single-process run."""
+        return batches if jax.process_count() == 1 else cls(batches)
+
+    @property
+    def num_batches(self):
+        return self.batches.num_batches
+
+    def __getitem__(self, position):
+        item = self.batches[position]
+        parts = item if isinstance(item, tuple) else (item,)
+        rows = len(parts[0])
+        if rows % self.count:
+            raise ValueError(
+                f"A batch of {rows} rows cannot be split equally over {self.count} JAX processes: use batch "
+                f"sizes divisible by {self.count} (validation_batch_size too)."
+            )
+        share = rows // self.count
+        local = tuple(np.asarray(part)[self.index * share : (self.index + 1) * share] for part in parts)
+        return local if isinstance(item, tuple) else local[0]
+
+
+def _single_process(what):
+    if jax.process_count() > 1:
+        raise ValueError(
+            f"{what} is read whole by every JAX process; across {jax.process_count()} processes pass a numpy "
+            "array or a keras.utils.PyDataset, whose rows each process slices for itself."
+        )
