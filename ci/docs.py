@@ -374,8 +374,11 @@ def versions_page():
 
 def inputs_page():
     """The input-kind benchmark's own table (``python -m benchmarks --inputs``), as recorded."""
-    with open(os.path.join(OUTPUTS, "benchmarks", "inputs.md")) as handle:
-        return f"`outputs/benchmarks/inputs.md`:\n\n{handle.read().strip()}\n"
+    parts = []
+    for relative in ("benchmarks/inputs.md", "benchmarks/torch/inputs.md"):
+        with open(os.path.join(OUTPUTS, relative)) as handle:
+            parts.append(f"`outputs/{relative}`:\n\n{handle.read().strip()}\n")
+    return "\n".join(parts)
 
 
 def benchmarks_page():
