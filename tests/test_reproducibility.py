@@ -95,3 +95,17 @@ def test_on_torch_a_strategy_for_several_devices_is_refused_naming_what_works():
             wk.distribute.get_strategy(name)
         assert "jax" in str(info.value) and "'default'" in str(info.value)
     assert wk.distribute.get_strategy("auto").num_replicas_in_sync == 1
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="a PyTorch-backend test")
+def test_on_torch_jit_compile_true_is_refused_at_compile_and_auto_is_eager():
+    import wgan_keras as wk
+
+    def model():
+        return wk.WGANGP(wk.nets.mlp_generator(2, (2,), hidden=8, depth=1), wk.nets.mlp_critic((2,), hidden=8, depth=1))
+
+    with pytest.raises(ValueError, match=r"jit_compile=True \(torch.compile\) is not supported"):
+        model().compile(jit_compile=True)
+    eager = model()
+    eager.compile()
+    assert eager.jit_compile is False

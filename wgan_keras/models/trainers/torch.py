@@ -40,6 +40,15 @@ from wgan_keras.models.trainers import base
 class Trainer(base.Trainer):
     """The PyTorch primitives of ``AdversarialModel`` (see ``trainers/base.py``)."""
 
+    def compile(self, *args, jit_compile=False, **kwargs):
+        """Keras's ``compile``, eager only: ``torch.compile`` of the step is not implemented or tested here."""
+        if jit_compile is True:
+            raise ValueError(
+                "jit_compile=True (torch.compile) is not supported by wgan_keras on the torch backend: "
+                "use jit_compile='auto' or False (eager, Keras's own PyTorch default)."
+            )
+        super().compile(*args, jit_compile=jit_compile, **kwargs)
+
     # ------------------------------------------------ Keras's step functions
     def train_step(self, data):
         """Keras's PyTorch step: one generator iteration (``base.Trainer.generator_iteration``)."""
