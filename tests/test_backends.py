@@ -70,3 +70,16 @@ def test_importing_the_package_on_an_unsupported_backend_fails_when_keras_is_nee
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 1 and last.startswith("ImportError: ") and f"KERAS_BACKEND={value}" in last
     assert os.environ.get("KERAS_BACKEND") != value
+
+
+def test_without_keras_backend_set_the_package_picks_tensorflow_else_the_installed_backend():
+    """requirements-jax.txt and requirements-torch.txt environments need no KERAS_BACKEND."""
+    env = subprocess_env()
+    del env["KERAS_BACKEND"]
+    code = "import wgan_keras, keras\nprint(keras.backend.backend(), type(wgan_keras.WGANGP).__name__)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    expected = next(name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name))
+    assert result.stdout.split() == [expected, "type"]
