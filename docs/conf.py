@@ -72,10 +72,12 @@ autodoc_inherit_docstrings = False
 autodoc_class_signature = "separated"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
-# The TensorFlow-only modules import TensorFlow at module level; the docs environment
-# of CI has it (the TensorFlow environment), a JAX-only one documents them from stubs.
-if importlib.util.find_spec("tensorflow") is None:
-    autodoc_mock_imports = ["tensorflow", "tensorflow_datasets"]
+# The backend-only modules import their framework at module level; the docs environment
+# of CI (the TensorFlow one, with JAX) documents the PyTorch trainer from stubs, and an
+# environment without TensorFlow documents the TensorFlow-only modules so.
+autodoc_mock_imports = [name for name in ("tensorflow", "torch") if importlib.util.find_spec(name) is None]
+if "tensorflow" in autodoc_mock_imports:
+    autodoc_mock_imports.append("tensorflow_datasets")
 
 # Maths: MathJax 3, served from the built site (no CDN: the book must work offline).
 MATHJAX = os.path.join(os.path.dirname(importlib.util.find_spec("mathjax").origin), "static", "mathjax", "es5")
