@@ -106,6 +106,69 @@ def wait_for(process, ready, timeout=240):
     assert process.poll() is None, "the run ended too early"
 
 
+@pytest.fixture
+def python_heeds_ctrl_c():
+    # As in a terminal: Python's own KeyboardInterrupt handler (a test runner's worker may ignore SIGINT).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_during_training_is_not_lost_in_code_that_discards_exceptions(python_heeds_ctrl_c):
+    """The interrupt lands in code that swallows it (as native code that calls back may); training still stops."""
+    import keras
+
+    from wgan_keras import train
+
+    args = train.parse_args(["--hidden", "16", "--depth", "1", "--batch-size", "32"])
+    real, _ = train.real_data(args)
+    model = train.build_model(args, (2,))
+    steps = []
+
+    class DiscardsExceptions(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            steps.append(batch)
+            if batch == 1:
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(1)  # the handler runs here
+                except KeyboardInterrupt:
+                    pass
+
+    progress = {"phase": "training", "epoch": 0}
+    with train.ctrl_c_between_steps(progress):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(
+                real,
+                epochs=2,
+                steps_per_epoch=4,
+                verbose=0,
+                callbacks=[DiscardsExceptions(), train.progress_logger(progress)],
+            )
+    assert steps == [0, 1] and progress["epoch"] == 1  # stopped at the end of the step it was pressed in
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's handler is back
+
+
+def test_ctrl_c_outside_training_or_pressed_twice_interrupts_at_once_and_an_ignored_one_stays_ignored(
+    python_heeds_ctrl_c,
+):
+    from wgan_keras import train
+
+    for phase, presses in (("setup", 1), ("writing", 1), ("training", 2)):
+        progress = {"phase": phase}
+        with train.ctrl_c_between_steps(progress), pytest.raises(KeyboardInterrupt):
+            for _ in range(presses):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)
+            pytest.fail(f"{phase}: {presses} Ctrl-C did not interrupt")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    progress = {"phase": "setup"}
+    with train.ctrl_c_between_steps(progress):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and "ctrl_c" not in progress
+
+
 def test_a_second_run_on_the_same_out_is_refused_at_once_naming_the_first(tmp_path):
     """Issue 19 item 2: the first run holds a lock on --out; it trains on, untouched."""
     out = str(tmp_path / "run")

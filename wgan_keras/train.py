@@ -38,7 +38,9 @@ anything is written into ``--out``: a refused run leaves nothing behind.
 Exit codes: 0 done; 1 the disk is full (the line names the file and the
 space it needs; free space and run the same command to resume); 2 refused
 (bad arguments, backend, folder or data; the reason in one line); 3 the
-training diverged; 130 interrupted (Ctrl-C; the line says how to resume).
+training diverged; 130 interrupted (Ctrl-C, which during training stops the
+run at the end of the running step, a second Ctrl-C at once; the line says how
+to resume).
 
 Data: toy data is an endless stream whose batch k is drawn from
 ``(seed, k)`` (fresh samples for every critic update, as the official WGAN-GP
@@ -62,6 +64,7 @@ import math
 import os
 import re
 import shlex
+import signal
 import sys
 import time
 import warnings
@@ -610,7 +613,8 @@ def main(argv=None):
     progress = {"phase": "setup", "epoch": 0, "state": "new"}
     try:
         _lock(lock, args)
-        return _run(args, progress)
+        with ctrl_c_between_steps(progress):
+            return _run(args, progress)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -748,6 +752,8 @@ def _train(args, progress, plan):
         )
         seconds = time.time() - started
         progress["phase"] = "writing"
+        if progress.get("ctrl_c"):  # pressed after the last step's check
+            raise KeyboardInterrupt
         # The files, each complete or absent; metrics.json last marks the run complete.
         latest = backup.read_metadata()
         weights = latest and os.path.join(backup.backup_dir, latest["weights"])
@@ -801,14 +807,58 @@ def _png_size(fig):
 
 
 def progress_logger(progress):
-    """Keeps ``progress["epoch"]`` (1-based, as Keras prints it) for the line Ctrl-C prints."""
+    """Keeps ``progress["epoch"]`` (1-based, as Keras prints it) for the line Ctrl-C prints.
+
+    Also stops the training, with ``KeyboardInterrupt``, at the first step or
+    epoch boundary after a Ctrl-C that :func:`ctrl_c_between_steps` deferred.
+    """
     import keras
+
+    def stop_if_asked():
+        if progress.get("ctrl_c"):
+            raise KeyboardInterrupt
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
+            stop_if_asked()
             progress["epoch"] = epoch + 1
 
+        def on_train_batch_end(self, batch, logs=None):
+            stop_if_asked()
+
     return Progress()
+
+
+@contextlib.contextmanager
+def ctrl_c_between_steps(progress):
+    """While training, Ctrl-C stops the run at the end of the running step; a second Ctrl-C at once.
+
+    Python raises ``KeyboardInterrupt`` in whatever Python code runs next;
+    during a step that can be code a native runtime calls back and whose
+    exceptions it may discard, and the run would train on to its end. A flag
+    that the training loop reads between steps cannot be lost, and the run
+    stops at a step boundary. Outside training the interrupt is raised at once,
+    as usual. A process that ignores SIGINT (started with ``&`` by a
+    non-interactive shell) keeps ignoring it.
+    """
+
+    def handler(signum, frame):
+        if progress["phase"] != "training" or progress.get("ctrl_c"):
+            raise KeyboardInterrupt
+        progress["ctrl_c"] = True
+
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        heeded = previous is signal.default_int_handler
+        if heeded:
+            signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        heeded = False
+    try:
+        yield
+    finally:
+        if heeded:
+            signal.signal(signal.SIGINT, previous)
 
 
 def run_json_writer(path, record):
