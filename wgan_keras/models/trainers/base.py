@@ -19,6 +19,8 @@ the primitives below, each marked ``NotImplementedError`` here, with these
 names and signatures. They thread an opaque ``state``: TensorFlow updates
 variables in place, so its ``state`` is the model itself; JAX's step is
 stateless, so its ``state`` is a ``Values`` holder of the variables' values.
+:class:`InPlaceState` holds the state primitives of the in-place backends
+(TensorFlow, PyTorch) once.
 Every primitive takes the state and returns it (updated).
 
 To follow one generator iteration: ``AdversarialModel.fit``
@@ -27,6 +29,7 @@ To follow one generator iteration: ``AdversarialModel.fit``
 which runs :meth:`generator_iteration` here on the backend's primitives.
 """
 
+import contextlib
 import functools
 
 from keras import ops
@@ -211,7 +214,11 @@ class Trainer:
         raise NotImplementedError
 
     def keras_function(self, function):
-        """Keras's compiled step ``function`` as ``(keras_state, iterator) -> (logs, keras_state)``."""
+        """Keras's compiled step ``function`` as ``(keras_state, iterator) -> (logs, keras_state)``.
+
+        Called only by the default :meth:`keras_steps`; a backend that builds
+        its own steps (PyTorch) does not provide it.
+        """
         raise NotImplementedError
 
     def keras_train_function(self, run):
@@ -267,3 +274,25 @@ class Trainer:
 
     def release_input(self):
         """``fit`` has ended: drop the pipeline's reference to the data."""
+
+
+class InPlaceState:
+    """The state primitives of a backend whose variables change in place (TensorFlow, PyTorch).
+
+    The trainer itself is the ``state``: nothing is threaded, nothing is
+    returned to Keras, and Keras's stateful code needs no scope. ``read`` and
+    ``write`` stay with each backend (a copy that the next update cannot
+    change; an assignment outside the autograd graph).
+    """
+
+    def open_state(self, keras_state):
+        return self
+
+    def close_state(self, state):
+        return None
+
+    def stateful(self, state, variables):
+        return contextlib.nullcontext()
+
+    def logs(self, state):
+        return {name: tracker.result() for name, tracker in self._trackers.items()}

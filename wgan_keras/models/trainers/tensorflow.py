@@ -13,8 +13,6 @@ numbers and keeps its own slice, and scales its loss so the summed
 gradients are the global mean's: N replicas compute what one device computes.
 """
 
-import contextlib
-
 import keras
 import tensorflow as tf
 from keras import ops
@@ -23,7 +21,7 @@ from wgan_keras.clipping import clip_values
 from wgan_keras.models.trainers import base, tensorflow_input
 
 
-class Trainer(base.Trainer):
+class Trainer(base.InPlaceState, base.Trainer):
     """The TensorFlow primitives of ``AdversarialModel`` (see ``trainers/base.py``)."""
 
     # ------------------------------------------------ Keras's step functions
@@ -35,12 +33,6 @@ class Trainer(base.Trainer):
         return self._reduced(self.validation_logs(data))
 
     # ------------------------------------------------ the state threaded
-    def open_state(self, keras_state):
-        return self
-
-    def close_state(self, state):
-        return None
-
     def read(self, state, variables):
         return [tf.identity(variable.value) for variable in variables]
 
@@ -48,12 +40,6 @@ class Trainer(base.Trainer):
         for variable, value in zip(variables, values):
             variable.assign(value)
         return state
-
-    def stateful(self, state, variables):
-        return contextlib.nullcontext()
-
-    def logs(self, state):
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     # ------------------------------------------------------ Algorithm 1
     def generate_fake(self, state, noise):

@@ -37,7 +37,7 @@ from wgan_keras.models import stream
 from wgan_keras.models.trainers import base
 
 
-class Trainer(base.Trainer):
+class Trainer(base.InPlaceState, base.Trainer):
     """The PyTorch primitives of ``AdversarialModel`` (see ``trainers/base.py``)."""
 
     def compile(self, *args, jit_compile=False, **kwargs):
@@ -72,12 +72,6 @@ class Trainer(base.Trainer):
         return run
 
     # ------------------------------------------------ the state threaded
-    def open_state(self, keras_state):
-        return self
-
-    def close_state(self, state):
-        return None
-
     def read(self, state, variables):
         return [variable.value.detach() for variable in variables]
 
@@ -86,12 +80,6 @@ class Trainer(base.Trainer):
             for variable, value in zip(variables, values):
                 variable.assign(value)
         return state
-
-    def stateful(self, state, variables):
-        return contextlib.nullcontext()
-
-    def logs(self, state):
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     # ------------------------------------------------------ Algorithm 1
     def generate_fake(self, state, noise):
@@ -151,9 +139,7 @@ class Trainer(base.Trainer):
 
     def critic_update_function(self):
         def update(real, fake):
-            real = ops.convert_to_tensor(np.asarray(real) if not torch.is_tensor(real) else real)
-            fake = ops.convert_to_tensor(np.asarray(fake) if not torch.is_tensor(fake) else fake)
-            return self.logs(self.critic_update(self, real, fake))
+            return self.logs(self.critic_update(self, ops.convert_to_tensor(real), ops.convert_to_tensor(fake)))
 
         return update
 
