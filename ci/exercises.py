@@ -6,7 +6,8 @@
 
 Each notebook in notebooks/exercises/ is executed by papermill into a
 temporary folder with ``-p solutions True -p backend $KERAS_BACKEND`` (the
-backend this environment runs; default tensorflow). The notebook's last cell,
+backend this environment runs; default tensorflow), as many at once as there
+are cores. The notebook's last cell,
 ``wk.exercises.summary(results, require_all=solutions)``, raises when a check
 fails with the reference solutions, so papermill exits non-zero. With
 ``--unsolved`` the notebooks run at their defaults (``solutions=False``): they
@@ -17,15 +18,13 @@ TensorFlow, the repository on ``PYTHONPATH``).
 
 import glob
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from notebooks import ROOT, environment  # noqa: E402
+from notebooks import environment, papermill_command, side_by_side  # noqa: E402
 
-EXERCISES = os.path.join(ROOT, "notebooks", "exercises")
+EXERCISES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "exercises")
 
 
 def run(names, solutions=True):
@@ -36,40 +35,18 @@ def run(names, solutions=True):
     if unknown:
         raise SystemExit(f"unknown exercise notebooks {unknown}; known: {known}")
     chosen = [p for p in paths if not names or os.path.basename(p) in names]
-    failed, total = [], time.time()
     with tempfile.TemporaryDirectory() as folder:
         env = environment()
         env["KERAS_BACKEND"] = backend
         env["WGAN_KERAS_OUTPUTS"] = os.path.join(folder, "outputs")
+        jobs = {}
         for path in chosen:
             name = os.path.basename(path)
-            command = [
-                sys.executable,
-                "-m",
-                "papermill",
-                path,
-                os.path.join(folder, name),
-                "--cwd",
-                ROOT,
-                "-k",
-                "python3",
-                "--no-progress-bar",
-                "-p",
-                "backend",
-                backend,
-            ]
+            command = papermill_command(path, os.path.join(folder, name), {"backend": backend})
             if solutions:
                 command += ["-p", "solutions", "True"]
-            started = time.time()
-            code = subprocess.run(command, env=env).returncode
-            verdict = "ok" if code == 0 else f"FAILED (exit {code})"
-            print(f"{name} [{backend}, solutions={solutions}]: {verdict}, {time.time() - started:.0f} s", flush=True)
-            if code:
-                failed.append(name)
-    print(
-        f"{len(chosen) - len(failed)} of {len(chosen)} exercise notebooks ran on {backend} "
-        f"in {time.time() - total:.0f} s."
-    )
+            jobs[f"{name} [{backend}, solutions={solutions}]"] = [command]
+        failed = side_by_side(jobs, env)
     if failed:
         raise SystemExit(f"failed: {failed}")
 

@@ -12,7 +12,8 @@
 `smoke` executes each notebook with the parameters in ci/notebooks.json into
 a temporary folder, then re-executes the executed copies with nbval
 (`--nbval-lax`: only cells tagged `nbval-check-output` are compared, so
-the re-run proves the same seed gives the same numbers). `regenerate` runs
+the re-run proves the same seed gives the same numbers), as many notebooks
+at once as there are cores. `regenerate` runs
 each notebook at its default parameters and writes it back with its
 outputs; its figures go to outputs/ (ad-hoc runs write to the ignored
 outputs/local/). `check` and `seeds` run the notebooks at their defaults in
@@ -26,6 +27,7 @@ one repository address, pyproject.toml's `[project.urls] Repository`.
 
 import argparse
 import ast
+import concurrent.futures
 import glob
 import json
 import os
@@ -67,12 +69,16 @@ def backend_of(args):
     return getattr(args, "backend", None) or os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-def papermill(source, target, parameters, outputs=None, backend=None):
+def papermill_command(source, target, parameters):
     command = [sys.executable, "-m", "papermill", source, target, "--cwd", ROOT, "-k", "python3", "--no-progress-bar"]
     for key, value in parameters.items():
         command += ["-p", key, str(value)]
+    return command
+
+
+def papermill(source, target, parameters, outputs=None, backend=None):
     started = time.time()
-    subprocess.run(command, check=True, env=environment(outputs, backend))
+    subprocess.run(papermill_command(source, target, parameters), check=True, env=environment(outputs, backend))
     seconds = time.time() - started
     print(f"papermill {os.path.basename(source)} {parameters or '(defaults)'}: {seconds:.0f} s", flush=True)
     return seconds
@@ -89,33 +95,60 @@ def names(selected):
     return chosen, settings
 
 
+def side_by_side(jobs, env, summary=False):
+    """Run ``{label: [command, ...]}``: each job's commands in order, as many jobs at once as there are cores.
+
+    A notebook's kernel keeps about one core busy, so CI's two cores run two
+    notebooks at once. Each job's output is kept and printed if it fails;
+    with ``summary``, the last line of a job that passed is printed too
+    (pytest's count). Returns the labels of the jobs that failed.
+    """
+
+    def run(commands):
+        started, log = time.time(), []
+        for command in commands:
+            done = subprocess.run(
+                command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            log.append(done.stdout)
+            if done.returncode:
+                return done.returncode, "".join(log), time.time() - started
+        return 0, "".join(log), time.time() - started
+
+    failed, total = [], time.time()
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        futures = {pool.submit(run, commands): label for label, commands in jobs.items()}
+        for future in concurrent.futures.as_completed(futures):
+            label = futures[future]
+            code, log, seconds = future.result()
+            verdict = "ok" if code == 0 else f"FAILED (exit {code})"
+            last = (log.strip().splitlines() or [""])[-1] if summary and code == 0 else ""
+            print(f"{label}: {verdict}, {seconds:.0f} s{'; ' + last if last else ''}", flush=True)
+            if code:
+                print(log, flush=True)
+                failed.append(label)
+    print(f"{len(jobs) - len(failed)} of {len(jobs)} passed in {time.time() - total:.0f} s.", flush=True)
+    return failed
+
+
 def smoke(args):
     chosen, settings = names(args.notebooks)
     backend = backend_of(args)
     with tempfile.TemporaryDirectory() as folder:
         # Smoke runs write their figures here, never over the committed ones.
         outputs = os.path.join(folder, "outputs")
-        executed = []
+        jobs = {}
         for name in chosen:
             target = os.path.join(folder, name)
-            papermill(os.path.join(NOTEBOOKS, name), target, dict(settings[name]["smoke"], backend=backend), outputs)
-            executed.append(target)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            "--nbval-sanitize-with",
-            os.path.join(ROOT, "ci", "nbval_sanitize.cfg"),
-            "--nbval-current-env",
-            "--rootdir",
-            folder,
-            *executed,
-        ]
-        subprocess.run(command, check=True, env=environment(outputs, backend), cwd=ROOT)
+            parameters = dict(settings[name]["smoke"], backend=backend)
+            nbval = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax"]
+            nbval += ["--nbval-sanitize-with", os.path.join(ROOT, "ci", "nbval_sanitize.cfg"), "--nbval-current-env"]
+            nbval += ["--rootdir", folder, target]
+            label = f"{name} [{backend}, smoke parameters]: papermill, then nbval"
+            jobs[label] = [papermill_command(os.path.join(NOTEBOOKS, name), target, parameters), nbval]
+        failed = side_by_side(jobs, environment(outputs, backend), summary=True)
+    if failed:
+        raise SystemExit(f"failed: {failed}")
 
 
 def regenerate(args):

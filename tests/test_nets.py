@@ -285,6 +285,32 @@ def test_keras_save_load_round_trip(tmp_path, build, inputs):
     )
 
 
+class _HoldsANorm(keras.layers.Layer):
+    """A custom layer that keeps its sublayer as an attribute, as user layers do."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = keras.layers.BatchNormalization()
+
+    def call(self, x):
+        return self.norm(x)
+
+
+def test_has_layer_finds_layers_in_nested_models_and_in_custom_layers_attributes():
+    inner = keras.Sequential([keras.layers.Dense(3), keras.layers.LayerNormalization()])
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, _HoldsANorm()(inner(inputs)))
+    top_level = [type(layer) for layer in model.layers]
+    assert keras.layers.BatchNormalization not in top_level and keras.layers.LayerNormalization not in top_level
+    assert nets.has_layer(model, keras.layers.BatchNormalization)
+    assert nets.has_layer(model, (keras.layers.Conv2D, keras.layers.LayerNormalization))
+    assert not nets.has_layer(model, keras.layers.Conv2D)
+    batch = nets.dcgan_critic((8, 8, 1), filters=4, normalization="batch", seed=0)
+    layer = nets.dcgan_critic((8, 8, 1), filters=4, normalization="layer", seed=0)
+    assert nets.has_layer(batch, keras.layers.BatchNormalization)
+    assert not nets.has_layer(layer, keras.layers.BatchNormalization)
+
+
 # --------------------------------------------------------------------------
 # argument validation
 # --------------------------------------------------------------------------

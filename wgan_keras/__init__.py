@@ -7,9 +7,10 @@ default), on JAX (``KERAS_BACKEND=jax``) and on PyTorch
 (``KERAS_BACKEND=torch``); TensorFlow need not be installed.
 
 Submodules are imported on first use (``wk.metrics`` imports
-``wgan_keras.metrics``), except the models, which are imported with the
-package so that Keras can load saved models (``keras.models.load_model``
-finds the classes once they are registered).
+``wgan_keras.metrics``). Importing the package does not import Keras (the
+command line reads ``--backend`` first); the models register with Keras as
+soon as Keras is loaded, by whoever loads it, so ``keras.models.load_model``
+finds ``GAN``, ``WGAN`` and ``WGANGP`` after ``import wgan_keras``.
 """
 
 import importlib
@@ -27,6 +28,7 @@ if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from wgan_keras import backends as _backends  # noqa: E402  (imports no Keras)
+from wgan_keras import registration as _registration  # noqa: E402  (imports no Keras)
 
 
 def _backend_problem():
@@ -103,19 +105,12 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-def _launched_as_command():
-    """True while the command line (``python -m wgan_keras.train``, ``wgan-keras``) imports the package.
-
-    The command reads ``--backend`` before Keras loads, so its import of the
-    package must not import Keras (the models) yet. ``python -m`` sets
-    ``sys.argv[0]`` to ``"-m"`` while it imports the package; the console
-    script runs as ``wgan-keras``.
-    """
-    first = sys.argv[0] if sys.argv else ""
-    return first == "-m" or os.path.splitext(os.path.basename(first))[0] in ("wgan-keras", "wgan-keras-script")
+def _register_models():
+    # On a backend that cannot run, the import succeeds (a notebook's
+    # parameter check then names the problem) and the first use of Keras
+    # says why not.
+    if _backend_problem() is None:
+        from wgan_keras import models  # noqa: F401  (registers GAN, WGAN, WGANGP with Keras)
 
 
-# On a backend that cannot run, the import succeeds (a notebook's parameter
-# check then names the problem) and the first use of Keras says why not.
-if not _launched_as_command() and _backend_problem() is None:
-    from wgan_keras import models  # noqa: E402,F401  (registers GAN, WGAN, WGANGP with Keras)
+_registration.after_keras_loads(_register_models)

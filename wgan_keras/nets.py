@@ -37,6 +37,7 @@ __all__ = [
     "NORMALIZATIONS",
     "dcgan_critic",
     "dcgan_generator",
+    "has_layer",
     "mlp_critic",
     "mlp_generator",
     "resnet_critic",
@@ -556,3 +557,13 @@ def resnet_critic(
     x = keras.layers.GlobalAveragePooling2D(name=f"{name}_mean_pool")(x)
     out = _critic_head(x, _glorot(seeds), name)
     return keras.Model(inputs, out, name=name)
+
+
+def has_layer(network, layer_types):
+    """Whether ``network`` (any Keras layer or model) holds a layer of ``layer_types`` at any depth.
+
+    Nested models count, and so do layers that a custom layer keeps as
+    attributes, which ``network.layers`` (the top level only) misses.
+    """
+    # Keras's own recursive walk over tracked sublayers; it has no public one.
+    return any(isinstance(layer, layer_types) for layer in network._flatten_layers())

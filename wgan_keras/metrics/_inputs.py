@@ -5,7 +5,7 @@ import numpy as np
 from wgan_keras.arrays import to_numpy
 
 
-def _samples(name, value):
+def require_samples(name, value):
     """``value`` as float64 ``(n, ...)`` with n >= 1, finite; 1-D -> (n, 1)."""
     array = to_numpy(value, name).astype(np.float64, copy=False)
     if array.ndim == 0:
@@ -20,9 +20,9 @@ def _samples(name, value):
     return array
 
 
-def _paired_samples(x, y, x_name="x", y_name="y"):
-    x = _samples(x_name, x)
-    y = _samples(y_name, y)
+def require_paired_samples(x, y, x_name="x", y_name="y"):
+    x = require_samples(x_name, x)
+    y = require_samples(y_name, y)
     if x.shape[1:] != y.shape[1:]:
         raise ValueError(
             f"{x_name} and {y_name} must have the same shape per sample; got {x_name} {x.shape} "
@@ -31,7 +31,7 @@ def _paired_samples(x, y, x_name="x", y_name="y"):
     return x.reshape(len(x), -1), y.reshape(len(y), -1)
 
 
-def _features(name, value, min_rows=2):
+def require_features(name, value, min_rows=2):
     array = to_numpy(value, name).astype(np.float64, copy=False)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n, features); got shape {array.shape}.")
@@ -45,7 +45,7 @@ def _features(name, value, min_rows=2):
     return array
 
 
-def _images(name, value, channels=None):
+def require_images(name, value, channels=None):
     """float32 ``(N, H, W, C)``; ``(N, H, W)`` gets C = 1; finite; N >= 1."""
     array = to_numpy(value, name)
     if array.ndim == 3:

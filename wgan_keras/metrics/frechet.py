@@ -8,7 +8,7 @@ import scipy.linalg
 
 from wgan_keras import params
 from wgan_keras.arrays import to_numpy
-from wgan_keras.metrics._inputs import _features
+from wgan_keras.metrics._inputs import require_features
 
 
 def frechet_distance_features(features_a, features_b) -> float:
@@ -39,8 +39,8 @@ def frechet_distance_features(features_a, features_b) -> float:
     Returns:
         The squared Frechet distance (the quantity reported as FID).
     """
-    a = _features("features_a", features_a)
-    b = _features("features_b", features_b)
+    a = require_features("features_a", features_a)
+    b = require_features("features_b", features_b)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"features_a and features_b must have the same width; got {a.shape} and {b.shape}.")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)

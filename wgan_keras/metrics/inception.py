@@ -11,7 +11,7 @@ import numpy as np
 import scipy.special
 
 from wgan_keras import compiled, params
-from wgan_keras.metrics._inputs import _images
+from wgan_keras.metrics._inputs import require_images
 from wgan_keras.metrics._seeding import seeded_scope
 from wgan_keras.metrics.frechet import frechet_distance_features
 
@@ -112,7 +112,7 @@ def _inception(weights, image_shape):
 
 def _inception_outputs(name, images, batch_size, weights):
     batch_size = params.require_int("batch_size", batch_size, minimum=1)
-    images = np.clip(_images(name, images, channels=(1, 3)), -1.0, 1.0)
+    images = np.clip(require_images(name, images, channels=(1, 3)), -1.0, 1.0)
     if images.shape[-1] == 1:  # grey -> RGB
         images = np.repeat(images, 3, axis=-1)
     both = compiled.predict(_inception(weights, images.shape[1:]), images, batch_size).astype(np.float64)
@@ -145,7 +145,7 @@ def inception_score(images, splits=10, batch_size=32, weights="imagenet"):
     """
     splits = params.require_int("splits", splits, minimum=1)
     inception_weights_path(weights)  # fail fast, before touching the images
-    images = _images("images", images, channels=(1, 3))
+    images = require_images("images", images, channels=(1, 3))
     if splits > len(images):
         raise ValueError(f"splits must be at most the number of images ({len(images)}); got {splits}.")
     _, probs = _inception_outputs("images", images, batch_size, weights)
@@ -165,8 +165,8 @@ def frechet_inception_distance(images_a, images_b, batch_size=32, weights="image
     :func:`inception_score`.
     """
     inception_weights_path(weights)  # fail fast
-    images_a = _images("images_a", images_a, channels=(1, 3))
-    images_b = _images("images_b", images_b, channels=(1, 3))
+    images_a = require_images("images_a", images_a, channels=(1, 3))
+    images_b = require_images("images_b", images_b, channels=(1, 3))
     if len(images_a) < 2 or len(images_b) < 2:
         raise ValueError(f"images_a and images_b need at least 2 images each; got {len(images_a)} and {len(images_b)}.")
     features_a, _ = _inception_outputs("images_a", images_a, batch_size, weights)

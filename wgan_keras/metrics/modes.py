@@ -6,7 +6,7 @@ import scipy.special
 
 from wgan_keras import params
 from wgan_keras.arrays import to_numpy
-from wgan_keras.metrics._inputs import _samples
+from wgan_keras.metrics._inputs import require_samples
 
 
 def mode_coverage(samples, centers, std, threshold=3.0) -> dict:
@@ -44,8 +44,8 @@ def mode_coverage(samples, centers, std, threshold=3.0) -> dict:
         "counts": int64 array (K,) of high-quality samples per mode,
         "n_modes": K}``.
     """
-    samples = _samples("samples", samples)
-    centers = _samples("centers", centers)
+    samples = require_samples("samples", samples)
+    centers = require_samples("centers", centers)
     if samples.ndim != 2 or centers.ndim != 2:
         raise ValueError(
             f"samples and centers must be (n, d) and (K, d); got samples {samples.shape} and centers {centers.shape}."

@@ -23,7 +23,7 @@ from wgan_keras import compiled, params
 from wgan_keras.arrays import to_numpy
 from wgan_keras.data.batching import ArrayBatches
 from wgan_keras.data.feeding import keras_input
-from wgan_keras.metrics._inputs import _images
+from wgan_keras.metrics._inputs import require_images
 from wgan_keras.metrics._seeding import seeded_scope
 from wgan_keras.metrics.frechet import frechet_distance_features
 from wgan_keras.metrics.inception import scores_from_probabilities
@@ -252,7 +252,7 @@ class QualityScorer:
         return self.info.get("validation_accuracy")
 
     def _prepare(self, name, images):
-        array = _images(name, images)
+        array = require_images(name, images)
         if array.shape[1:] != self.image_shape:
             raise ValueError(
                 f"{name} must have images of shape {self.image_shape} (what this scorer was trained on); "
@@ -336,7 +336,7 @@ class QualityScorer:
 
 def _training_data(images, labels):
     """Images in [-1, 1] and one integer class per image, at least two classes."""
-    images = _images("images", images)
+    images = require_images("images", images)
     if images.min() < -1.001 or images.max() > 1.001:
         raise ValueError(
             f"images must be scaled to [-1, 1]; got values in [{images.min():.3g}, {images.max():.3g}] "

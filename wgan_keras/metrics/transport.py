@@ -14,7 +14,7 @@ import scipy.spatial
 import scipy.stats
 
 from wgan_keras import params
-from wgan_keras.metrics._inputs import _paired_samples
+from wgan_keras.metrics._inputs import require_paired_samples
 
 #: Largest ``n * m`` for which unequal-size W1 solves the transport LP.
 LP_MAX_PAIRS = 250_000
@@ -70,7 +70,7 @@ def wasserstein1(x, y) -> float:
         ValueError: empty input, NaN/inf values, different per-sample
             shapes, or unequal sizes too large for an exact solve.
     """
-    x, y = _paired_samples(x, y)
+    x, y = require_paired_samples(x, y)
     n, m = len(x), len(y)
     if x.shape[1] == 1:
         return float(scipy.stats.wasserstein_distance(x[:, 0], y[:, 0]))
@@ -142,7 +142,7 @@ def sliced_wasserstein(x, y, n_projections=128, seed=0) -> float:
     """
     n_projections = params.require_int("n_projections", n_projections, minimum=1)
     seed = params.require_seed(seed)
-    x, y = _paired_samples(x, y)
+    x, y = require_paired_samples(x, y)
     rng = np.random.default_rng(seed)
     directions = rng.standard_normal((n_projections, x.shape[1]))
     norms = np.linalg.norm(directions, axis=1, keepdims=True)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from wgan_keras import compiled, params
+from wgan_keras import compiled, nets, params
 from wgan_keras.models import stream as streams
 from wgan_keras.models.divergence_stop import DIVERGENCE_CHECK_EVERY, DivergenceStop, TrainingDiverged
 from wgan_keras.models.saving import Saving
@@ -174,9 +174,7 @@ class AdversarialModel(CriticSchedule, DivergenceStop, Saving, Trainer, keras.Mo
         self.critic_optimizer = None
         self.divergence_check_every = DIVERGENCE_CHECK_EVERY
         self._compile_options = {}
-        self._fused_critic_pass = not any(
-            isinstance(layer, keras.layers.BatchNormalization) for layer in critic._flatten_layers()
-        )
+        self._fused_critic_pass = not nets.has_layer(critic, keras.layers.BatchNormalization)
         self._next_generator_iteration = None
         self._fit_steps_per_epoch = None
         self._steps_since_check = 0

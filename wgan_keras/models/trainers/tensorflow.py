@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from wgan_keras import nets
 from wgan_keras.clipping import clip_values
 from wgan_keras.models.trainers import base, tensorflow_input
 
@@ -130,8 +131,7 @@ class Trainer(base.InPlaceState, base.Trainer):
         if tf.distribute.has_strategy():
             return False
         convolutional = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.Conv3D)
-        layers = list(self.generator._flatten_layers()) + list(self.critic._flatten_layers())
-        return not any(isinstance(layer, convolutional) for layer in layers)
+        return not (nets.has_layer(self.generator, convolutional) or nets.has_layer(self.critic, convolutional))
 
     def loaded_jit_compile(self, jit_compile):
         # The file may come from JAX, where XLA is always on: let this
@@ -199,6 +199,8 @@ def _clip_variables(variables, clip_value):
 
 
 def _multi_worker(strategy):
+    # TensorFlow has no public test of whether this strategy spans several workers
+    # (without a TF_CONFIG cluster it runs on one, as a mirrored strategy).
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
         strategy.extended._in_multi_worker_mode()
     )
