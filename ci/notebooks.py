@@ -116,7 +116,11 @@ def side_by_side(jobs, env, summary=False):
         return 0, "".join(log), time.time() - started
 
     failed, total = [], time.time()
-    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    # PyTorch's OpenMP threads spin while they wait: two kernels with a thread per core each ran an exercise
+    # notebook 5-7 times slower than one kernel alone. So each kernel gets its share of the cores.
+    env = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // workers))} | env
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(run, commands): label for label, commands in jobs.items()}
         for future in concurrent.futures.as_completed(futures):
             label = futures[future]
